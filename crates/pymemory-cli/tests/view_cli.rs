@@ -1,0 +1,310 @@
+//! `pymemory view` against CPython's memoryview, from the outside: seeded random files,
+//! ranges, casts, shapes, subscripts and `--show` modes. For each case the binary's output
+//! (or `<Exception>: <message>`) must equal what python3 prints for
+//! `memoryview(data)[N:N+LEN].cast(FMT, SHAPE)[EXPR1][EXPR2]...` followed by `.tolist()`,
+//! `.hex()` or the eleven attribute lines.
+//!
+//! Where CPython refuses with NotImplementedError (multi-dimensional sub-views and slicing,
+//! non-native formats), pymemory's extension answers instead; the oracle then checks it
+//! against a reference model in plain Python: the items' bytes as nested lists, indexed
+//! with numpy's basic-indexing rules and decoded with `struct`.
+
+mod support;
+
+use std::path::PathBuf;
+
+use rand::{Rng, SeedableRng, seq::SliceRandom};
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+use support::{Outcome, PY_PRELUDE, python, run_cli};
+
+const SEED: u64 = 0x5eed_0003;
+const CASES: usize = 1200;
+
+const NATIVE_FORMATS: &[&str] = &[
+    "B", "b", "c", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d", "?", "e", "n", "N", "@i",
+    "@B",
+];
+const EXTENSION_FORMATS: &[&str] = &["<i", ">h", "<d", ">Q", "=H", "!i", "<e"];
+
+fn random_key(rng: &mut ChaCha8Rng) -> String {
+    let int = |rng: &mut ChaCha8Rng| rng.gen_range(-5..6).to_string();
+    let opt = |rng: &mut ChaCha8Rng| {
+        if rng.gen_bool(0.4) { String::new() } else { rng.gen_range(-5..6).to_string() }
+    };
+    match rng.gen_range(0..10) {
+        0..=3 => int(rng),
+        4..=6 => {
+            let step = match rng.gen_range(0..4) {
+                0 => String::new(),
+                1 => ":-1".into(),
+                2 => ":2".into(),
+                _ => format!(":{}", [-3, -2, 3].choose(rng).unwrap()),
+            };
+            format!("{}:{}{}", opt(rng), opt(rng), step)
+        }
+        7 => "...".into(),
+        8 => "()".into(),
+        _ => {
+            // Tuples: all ints (items of N-D views) or with slices (the extension).
+            let n = rng.gen_range(1..4);
+            let parts: Vec<String> = (0..n)
+                .map(|_| if rng.gen_bool(0.6) { int(rng) } else { format!("{}:{}", opt(rng), opt(rng)) })
+                .collect();
+            if n == 1 { format!("{},", parts[0]) } else { parts.join(",") }
+        }
+    }
+}
+
+fn random_shape(rng: &mut ChaCha8Rng, items: usize) -> Vec<usize> {
+    // A factorisation of the item count (mostly valid), sometimes an invalid shape.
+    if rng.gen_bool(0.1) {
+        return vec![rng.gen_range(0..4), rng.gen_range(0..4)];
+    }
+    let mut shape = Vec::new();
+    let mut left = items;
+    for _ in 0..rng.gen_range(0..3) {
+        let divisors: Vec<usize> = (1..=left.max(1)).filter(|d| left % d == 0).collect();
+        let d = *divisors.choose(rng).unwrap_or(&1);
+        shape.push(d);
+        left /= d.max(1);
+    }
+    shape.push(left);
+    shape
+}
+
+struct Case {
+    args: Vec<String>,
+    request: serde_json::Value,
+}
+
+fn generate(rng: &mut ChaCha8Rng, dir: &std::path::Path, n: usize) -> Case {
+    let len = *[0usize, 1, 8, 24, 48, 96, 120].choose(rng).unwrap();
+    let data: Vec<u8> = (0..len).map(|_| rng.r#gen()).collect();
+    let path = dir.join(format!("case{n}.bin"));
+    std::fs::write(&path, &data).unwrap();
+    let mut args = vec!["view".to_string(), path.to_str().unwrap().to_string()];
+
+    let offset: i64 = if rng.gen_bool(0.6) { 0 } else { rng.gen_range(-10..20) };
+    let length: Option<i64> = if rng.gen_bool(0.5) { None } else { Some(rng.gen_range(-4..130)) };
+    if offset != 0 || rng.gen_bool(0.2) {
+        args.push(format!("--offset={offset}"));
+    }
+    if let Some(l) = length {
+        args.push(format!("--length={l}"));
+    }
+    let mut format = None;
+    let mut shape = None;
+    if rng.gen_bool(0.85) {
+        let f = if rng.gen_bool(0.8) {
+            *NATIVE_FORMATS.choose(rng).unwrap()
+        } else {
+            *EXTENSION_FORMATS.choose(rng).unwrap()
+        };
+        args.push(format!("--format={f}"));
+        format = Some(f.to_string());
+        if rng.gen_bool(0.5) {
+            let itemsize = pymemory::structs::calcsize(f).unwrap();
+            let s = random_shape(rng, len / itemsize);
+            args.push(format!(
+                "--shape={}",
+                s.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+            ));
+            shape = Some(s);
+        }
+    }
+    let indexes: Vec<String> = (0..rng.gen_range(0..3)).map(|_| random_key(rng)).collect();
+    for e in &indexes {
+        args.push(format!("--index={e}"));
+    }
+    let show = *["list", "list", "hex", "info"].choose(rng).unwrap();
+    args.push(format!("--show={show}"));
+    Case {
+        args,
+        request: json!({"path": path.to_str().unwrap(), "offset": offset, "length": length,
+                         "format": format, "shape": shape, "indexes": indexes, "show": show}),
+    }
+}
+
+const ORACLE: &str = r#"
+INFO = ['format', 'itemsize', 'ndim', 'shape', 'strides', 'suboffsets', 'nbytes',
+        'readonly', 'c_contiguous', 'f_contiguous', 'contiguous']
+
+def show(x, how):
+    if how == 'list':
+        return repr(x.tolist()) if isinstance(x, memoryview) else repr(x)
+    if how == 'hex':
+        return x.hex()
+    return '\n'.join('%s: %r' % (name, getattr(x, name)) for name in INFO)
+
+def cpython(req, data):
+    n, ln = req['offset'], req['length']
+    m = memoryview(data)[n:] if ln is None else memoryview(data)[n:n + ln]
+    if req['format'] is not None:
+        m = m.cast(req['format']) if req['shape'] is None else m.cast(req['format'], req['shape'])
+    for e in req['indexes']:
+        m = eval('m[%s]' % e)
+    return show(m, req['show'])
+
+# The reference model for pymemory's extensions: nested lists of item bytes.
+def model(req, data):
+    n, ln = req['offset'], req['length']
+    raw = data[n:] if ln is None else data[n:n + ln]
+    fmt = req['format'] or 'B'
+    size = struct.calcsize(fmt)
+    if len(raw) % size:
+        raise TypeError('memoryview: length is not a multiple of itemsize')
+    items = [raw[i:i + size] for i in range(0, len(raw), size)]
+    shape = req['shape'] if req['shape'] is not None else [len(items)]
+    if req['shape'] is not None and any(d <= 0 for d in shape):
+        raise ValueError('memoryview.cast(): elements of shape must be integers > 0')
+    product = 1
+    for d in shape:
+        product *= d
+    if product != len(items):
+        raise TypeError('memoryview: product(shape) * itemsize != buffer size')
+    def nest(flat, dims):
+        if len(dims) == 1:
+            return flat
+        step = len(flat) // dims[0] if dims[0] else 0
+        return [nest(flat[i * step:(i + 1) * step], dims[1:]) for i in range(dims[0])]
+    node = nest(items, shape) if shape else items[0]
+    def index(node, keys):
+        if not keys:
+            return node
+        k, rest = keys[0], keys[1:]
+        if not isinstance(node, list):
+            raise TypeError('invalid indexing of 0-dim memory')
+        if isinstance(k, slice):
+            return [index(c, rest) for c in node[k]]
+        return index(node[k], rest)
+    ndim = len(shape)
+    scalar = None  # once an item is reached, Python's own subscript rules apply to it
+    for e in req['indexes']:
+        if scalar is not None or (ndim == 0 and not isinstance(node, list)):
+            if scalar is None:
+                scalar = (struct.unpack(fmt, node)[0],)
+            scalar = (eval('v[%s]' % e, {'v': scalar[0]}),)
+            continue
+        key = eval('_K[%s]' % e)
+        if key is Ellipsis:
+            if ndim:
+                raise TypeError('memoryview: invalid slice key')
+            continue
+        keys = list(key) if isinstance(key, tuple) else [key]
+        if len(keys) > ndim:
+            raise TypeError('memoryview: invalid slice key')
+        node = index(node, keys)
+        ndim -= sum(1 for k in keys if not isinstance(k, slice))
+    def values(x):
+        return [values(c) for c in x] if isinstance(x, list) else struct.unpack(fmt, x)[0]
+    def flat(x):
+        return b''.join(flat(c) for c in x) if isinstance(x, list) else x
+    if scalar is not None:
+        v = scalar[0]
+        if req['show'] == 'list':
+            return repr(v)
+        return getattr(v, 'hex' if req['show'] == 'hex' else 'format')()
+    if req['show'] == 'list':
+        return repr(values(node))
+    if not isinstance(node, list):
+        return getattr(values(node), 'hex' if req['show'] == 'hex' else 'format')()
+    if req['show'] == 'hex':
+        return flat(node).hex()
+    return None  # the attribute listing of extension views is checked by the Rust tests
+
+class _Keys:
+    def __getitem__(self, k):
+        return k
+_K = _Keys()
+
+for line in sys.stdin:
+    req = json.loads(line)
+    data = open(req['path'], 'rb').read()
+    out = {}
+    try:
+        out['ok'] = cpython(req, data)
+    except NotImplementedError as e:
+        out['cpython'] = exc_line(e)
+    except ValueError as e:
+        if 'destination format must be a native single character' in str(e):
+            out['cpython'] = exc_line(e)
+        else:
+            out['err'] = exc_line(e)
+    except Exception as e:
+        out['err'] = exc_line(e)
+    if 'cpython' in out:
+        try:
+            out['model'] = model(req, data)
+        except Exception as e:
+            out['model_err'] = type(e).__name__
+    print(json.dumps(out))
+"#;
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pymemory-view-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn view_matches_cpython_memoryview() {
+    let dir = scratch_dir();
+    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let cases: Vec<Case> = (0..CASES).map(|n| generate(&mut rng, &dir, n)).collect();
+    let input: String = cases.iter().map(|c| format!("{}\n", c.request)).collect();
+    let answers = python(&format!("{PY_PRELUDE}{ORACLE}"), &input);
+    let answers: Vec<serde_json::Value> =
+        answers.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(answers.len(), cases.len());
+
+    let (mut same, mut same_error, mut extension, mut extension_info) = (0, 0, 0, 0);
+    let mut failures = Vec::new();
+    for (case, answer) in cases.iter().zip(&answers) {
+        let argv: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        let got = run_cli(&argv);
+        let mut fail = |why: &str| {
+            failures.push(format!(
+                "{why}\n  pymemory {argv:?}\n  got: {got:?}\n  CPython: {answer}"
+            ))
+        };
+        if let Some(want) = answer.get("ok") {
+            match &got {
+                Outcome::Ok(out) if out == want.as_str().unwrap() => same += 1,
+                _ => fail("output differs from CPython"),
+            }
+        } else if let Some(want) = answer.get("err") {
+            match &got {
+                Outcome::Err(line) if line == want.as_str().unwrap() => same_error += 1,
+                _ => fail("error differs from CPython"),
+            }
+        } else {
+            // CPython refused with NotImplementedError: the extension answers.
+            match (&got, answer.get("model"), answer.get("model_err")) {
+                (Outcome::Ok(out), Some(m), _) if m.is_null() => {
+                    assert!(out.starts_with("format: "), "info listing expected: {out}");
+                    extension_info += 1;
+                }
+                (Outcome::Ok(out), Some(m), _) if out == m.as_str().unwrap() => extension += 1,
+                (Outcome::Err(line), _, Some(kind))
+                    if line.starts_with(&format!("{}: ", kind.as_str().unwrap())) =>
+                {
+                    extension += 1
+                }
+                _ => fail("the extension's answer differs from the reference model"),
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        failures.is_empty(),
+        "seed {SEED:#x}: {} of {CASES} cases differ; the first ones:\n{}",
+        failures.len(),
+        failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n")
+    );
+    eprintln!(
+        "view CLI: {same} outputs and {same_error} errors identical to CPython; \
+         {extension} extension results equal to the model ({extension_info} info listings)"
+    );
+    assert!(same > CASES / 4 && same_error > CASES / 20 && extension > 10);
+}

@@ -1,0 +1,430 @@
+//! CPython's cycle collector (`Python/gc.c`, 3.13 generational flavour).
+//!
+//! Steps of one collection of generations `0..=g`:
+//! 1. merge them into one working set; take a temporary strong reference on each member
+//!    (so no member can be freed under our feet by user code) and copy its strong count
+//!    into `gc_refs`, kept in the `prev` link word;
+//! 2. subtract the references found by tracing each member (internal edges);
+//! 3. members with `gc_refs > 0` are referenced from outside: mark everything reachable
+//!    from them with an explicit stack (no recursion);
+//! 4. move the survivors to the next generation; the rest is unreachable;
+//! 5. clear weak references to unreachable objects, run the callbacks of weak references
+//!    that are not garbage themselves;
+//! 6. run finalizers once (PEP 442), then redo steps 1-3 on the unreachable set to find
+//!    resurrected objects, which move to the older generation;
+//! 7. clear what is still unreachable by dropping the values (which breaks the cycles),
+//!    then release the temporary references, freeing the memory.
+//!
+//! User code (Trace, callbacks, finalizers, Drop) may panic at any step; the panic is
+//! caught, the collection finishes with the heap consistent, and the first panic is
+//! resumed for the caller of `collect()`.
+
+use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr::{self, NonNull};
+use std::time::Instant;
+
+use crate::heap::{Heap, NUM_GENERATIONS, PanicPayload, release_tracked};
+use crate::module::{CallbackInfo, DEBUG_COLLECTABLE, DEBUG_SAVEALL, DEBUG_STATS, GcAny, Phase};
+use crate::raw::{
+    self, CLEARED, FINALIZED, GcHeader, HAS_CALLBACKS, IN_SET, Links, REACHABLE, WEAK_CLEARED,
+};
+use crate::trace::{Mode, Tracer};
+
+/// Automatic collection (CPython's `gc_collect_generations`): the oldest generation
+/// whose count exceeds its threshold, with the long-lived 25% rule for the oldest.
+pub(crate) fn collect_generations(heap: &Heap) -> usize {
+    for i in (0..NUM_GENERATIONS).rev() {
+        if heap.count[i].get() > heap.threshold[i].get() {
+            if i == NUM_GENERATIONS - 1
+                && heap.long_lived_pending.get() < heap.long_lived_total.get() / 4
+            {
+                continue;
+            }
+            return collect_main(heap, i);
+        }
+    }
+    0
+}
+
+struct CollectingGuard<'a>(&'a Heap);
+
+impl Drop for CollectingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.collecting.set(false);
+    }
+}
+
+/// One collection with callbacks, statistics and debug output (`gc_collect_main` plus
+/// `gc_collect_with_callback`). Returns the number of unreachable objects found.
+pub(crate) fn collect_main(heap: &Heap, generation: usize) -> usize {
+    if heap.collecting.get() {
+        // Already collecting (a finalizer called collect()): CPython returns 0.
+        return 0;
+    }
+    heap.collecting.set(true);
+    let guard = CollectingGuard(heap);
+    heap.drain_trashcan();
+    let start = Instant::now();
+    let mut first = heap.invoke_callbacks(
+        Phase::Start,
+        &CallbackInfo {
+            generation,
+            collected: 0,
+            uncollectable: 0,
+        },
+    );
+    let debug = heap.debug.get();
+    if debug & DEBUG_STATS != 0 {
+        eprintln!("gc: collecting generation {generation}...");
+        // SAFETY: the heap's sentinels are live and the lists well formed.
+        let sizes: Vec<usize> = (0..NUM_GENERATIONS)
+            .map(|g| unsafe { raw::list_len(heap.list(g)) })
+            .collect();
+        eprintln!(
+            "gc: objects in each generation: {} {} {}",
+            sizes[0], sizes[1], sizes[2]
+        );
+    }
+    if generation + 1 < NUM_GENERATIONS {
+        let c = &heap.count[generation + 1];
+        c.set(c.get() + 1);
+    }
+    for i in 0..=generation {
+        heap.count[i].set(0);
+    }
+    let (collected, p) = run(heap, generation);
+    if first.is_none() {
+        first = p;
+    }
+    let mut s = heap.stats[generation].get();
+    s.collections += 1;
+    s.collected += collected;
+    heap.stats[generation].set(s);
+    if debug & DEBUG_STATS != 0 {
+        eprintln!(
+            "gc: done, {collected} unreachable, 0 uncollectable, {:.4}s elapsed",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let p = heap.invoke_callbacks(
+        Phase::Stop,
+        &CallbackInfo {
+            generation,
+            collected,
+            uncollectable: 0,
+        },
+    );
+    if first.is_none() {
+        first = p;
+    }
+    drop(guard);
+    if let Some(p) = first {
+        panic::resume_unwind(p);
+    }
+    collected
+}
+
+fn hd<'a>(h: NonNull<GcHeader>) -> &'a GcHeader {
+    // SAFETY: every pointer handled here is a member of the working set, on which the
+    // collector holds a temporary strong reference, so its allocation is live.
+    unsafe { raw::header(h) }
+}
+
+/// Traces `h` with `tracer`, catching a panic.
+fn trace(h: NonNull<GcHeader>, tracer: &mut Tracer<'_>) -> Result<(), PanicPayload> {
+    let hd = hd(h);
+    if hd.counts.has(CLEARED) {
+        return Ok(());
+    }
+    // SAFETY: live (temporary reference) and the value is not dropped (not CLEARED).
+    panic::catch_unwind(AssertUnwindSafe(|| unsafe { (hd.vtable.trace)(h, tracer) }))
+}
+
+/// Copies strong counts (minus the collector's own reference) into `gc_refs`.
+fn update_refs(set: &[NonNull<GcHeader>]) {
+    for &h in set {
+        let refs = (hd(h).counts.strong() as usize).saturating_sub(1);
+        hd(h)
+            .links
+            .set_set_word((refs.min(usize::MAX >> 2) << 2) | IN_SET);
+    }
+}
+
+/// Steps 2 and 3: subtract internal edges, then mark from the externally referenced.
+/// On success every member's word has `REACHABLE` set or not; `Err` carries a panic
+/// from a `Trace` impl or the report of a broken one.
+fn find_reachable(set: &[NonNull<GcHeader>]) -> Result<(), PanicPayload> {
+    let mut sub = Tracer::new(Mode::Subtract { error: false });
+    for &h in set {
+        trace(h, &mut sub)?;
+    }
+    if let Mode::Subtract { error: true } = sub.mode {
+        return Err(Box::new(
+            "pymemory_gc: a Trace impl reported more references to an object than it has strong handles; collection abandoned",
+        ));
+    }
+    let mut stack = Vec::new();
+    for &h in set {
+        let l = &hd(h).links;
+        if let Some(w) = l.set_word() {
+            if w >> 2 > 0 {
+                l.set_set_word(w | REACHABLE);
+                stack.push(h);
+            }
+        }
+    }
+    while let Some(h) = stack.pop() {
+        let mut mark = Tracer::new(Mode::Mark(&mut stack));
+        trace(h, &mut mark)?;
+    }
+    Ok(())
+}
+
+fn is_reachable(h: NonNull<GcHeader>) -> bool {
+    hd(h).links.set_word().is_some_and(|w| w & REACHABLE != 0)
+}
+
+fn link(list: *const Links, h: NonNull<GcHeader>) {
+    // SAFETY: `list` is a live sentinel; `h` is a working-set member, not in any list.
+    unsafe { raw::link_tail(list, h) }
+}
+
+/// Drops the collector's temporary reference on each object, releasing those that die.
+fn release_all(set: &[NonNull<GcHeader>], first: &mut Option<PanicPayload>) {
+    for &h in set {
+        if hd(h).counts.dec_strong() == 0 {
+            // SAFETY: strong count reached 0; the object is linked or detached (never
+            // in the working-set state any more).
+            let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { release_tracked(h) }));
+            if let Err(p) = r {
+                first.get_or_insert(p);
+            }
+        }
+    }
+}
+
+fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
+    let young = heap.list(generation);
+    let old = if generation + 1 < NUM_GENERATIONS {
+        heap.list(generation + 1)
+    } else {
+        young
+    };
+    for i in 0..generation {
+        // SAFETY: distinct live sentinels of well-formed lists.
+        unsafe { raw::splice(heap.list(i), young) };
+    }
+    // SAFETY: `young` is a live sentinel of a well-formed list.
+    let work = unsafe { raw::list_nodes(young) };
+    // SAFETY: live sentinel; its nodes are now owned by `work`.
+    unsafe { raw::links(young).init_sentinel() };
+    for &h in &work {
+        // One pass: the temporary reference, and gc_refs = the strong count before it.
+        let d = hd(h);
+        let refs = d.counts.strong() as usize;
+        d.counts.inc_strong();
+        d.links.next.set(ptr::null());
+        d.links.set_set_word((refs.min(usize::MAX >> 2) << 2) | IN_SET);
+    }
+    let mut first: Option<PanicPayload> = None;
+    if let Err(p) = find_reachable(&work) {
+        // Abandon: everything survives where it was.
+        for &h in &work {
+            link(young, h);
+        }
+        release_all(&work, &mut first);
+        return (0, Some(p));
+    }
+    let mut unreachable = Vec::new();
+    let mut survivors = 0;
+    let mut any_finalizer = false;
+    let mut any_weak = false;
+    for &h in &work {
+        let d = hd(h);
+        if is_reachable(h) {
+            link(old, h);
+            survivors += 1;
+            if d.counts.dec_strong() == 0 {
+                // SAFETY: strong count reached 0; `h` is linked again.
+                let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { release_tracked(h) }));
+                if let Err(p) = r {
+                    first.get_or_insert(p);
+                }
+            }
+        } else {
+            any_finalizer |= d.vtable.finalize.is_some() && !d.counts.has(FINALIZED | CLEARED);
+            any_weak |= d.counts.weak() > 0 || d.counts.has(HAS_CALLBACKS);
+            unreachable.push(h);
+        }
+    }
+    drop(work);
+    // Objects now in the oldest generation (after a full collection: all of it).
+    let mut moved_to_old = survivors;
+    if generation == NUM_GENERATIONS - 2 {
+        let p = &heap.long_lived_pending;
+        p.set(p.get() + survivors);
+    }
+
+    if heap.debug.get() & DEBUG_COLLECTABLE != 0 {
+        for &h in &unreachable {
+            eprintln!(
+                "gc: collectable <{} {:p}>",
+                (hd(h).vtable.type_name)(),
+                h.as_ptr()
+            );
+        }
+    }
+
+    if any_weak || !heap.weak_callbacks.borrow().is_empty() {
+        handle_weakrefs(heap, &unreachable, &mut first);
+    }
+
+    // PEP 442 finalizers, once per object.
+    let mut finalized_any = false;
+    for &h in unreachable.iter().filter(|_| any_finalizer) {
+        let d = hd(h);
+        if let Some(f) = d.vtable.finalize {
+            if !d.counts.has(FINALIZED | CLEARED) {
+                d.counts.set(FINALIZED);
+                finalized_any = true;
+                // SAFETY: live (temporary reference), value not dropped.
+                let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { f(h) }));
+                if let Err(p) = r {
+                    first.get_or_insert(p);
+                }
+            }
+        }
+    }
+
+    // Resurrection check: only finalizers can make garbage reachable again.
+    if finalized_any {
+        update_refs(&unreachable);
+        let all_resurrected = match find_reachable(&unreachable) {
+            Ok(()) => false,
+            Err(p) => {
+                first.get_or_insert(p);
+                true
+            }
+        };
+        let mut still = Vec::new();
+        let mut resurrected = Vec::new();
+        for &h in &unreachable {
+            if all_resurrected || is_reachable(h) {
+                resurrected.push(h);
+            } else {
+                still.push(h);
+            }
+        }
+        for &h in &resurrected {
+            link(old, h);
+        }
+        moved_to_old += resurrected.len();
+        release_all(&resurrected, &mut first);
+        unreachable = still;
+    }
+
+    // Resurrected objects are not counted as collected (bpo-38379).
+    let found = unreachable.len();
+    if heap.debug.get() & DEBUG_SAVEALL != 0 {
+        let mut g = Vec::with_capacity(unreachable.len());
+        for &h in &unreachable {
+            link(old, h);
+            hd(h).counts.inc_strong();
+            // SAFETY: tracked and live; the strong count was taken for the handle.
+            g.push(unsafe { GcAny::from_header(h) });
+        }
+        moved_to_old += g.len();
+        heap.garbage.borrow_mut().extend(g);
+        release_all(&unreachable, &mut first);
+    } else {
+        for &h in &unreachable {
+            let d = hd(h);
+            // Detached: no longer tracked; dying handles skip the unlink.
+            d.links.prev.set(ptr::null());
+            if !d.counts.has(CLEARED) {
+                d.counts.set(CLEARED);
+                // SAFETY: live (temporary reference); value alive until now; CLEARED is
+                // set so every later access through a handle panics instead.
+                let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { (d.vtable.drop_value)(h) }));
+                if let Err(p) = r {
+                    first.get_or_insert(p);
+                }
+            }
+            // Members not visited yet keep their temporary reference, so this drop can
+            // only free members already visited (and detached) or outside objects.
+            release_all(&[h], &mut first);
+        }
+    }
+
+    if generation == NUM_GENERATIONS - 1 {
+        heap.long_lived_pending.set(0);
+        heap.long_lived_total.set(moved_to_old);
+    }
+    (found, first)
+}
+
+/// Clears weak references to unreachable objects and runs the callbacks of the weak
+/// references that are themselves alive outside the garbage (CPython's `handle_weakrefs`).
+fn handle_weakrefs(
+    heap: &Heap,
+    unreachable: &[NonNull<GcHeader>],
+    first: &mut Option<PanicPayload>,
+) {
+    let mut any_callbacks = false;
+    for &h in unreachable {
+        let c = &hd(h).counts;
+        if c.weak() > 0 || c.has(HAS_CALLBACKS) {
+            c.set(WEAK_CLEARED);
+        }
+        any_callbacks |= c.has(HAS_CALLBACKS);
+    }
+    if heap.weak_callbacks.borrow().is_empty() {
+        return;
+    }
+    // Weak references held only by garbage are garbage: their callbacks never run
+    // (even for referents outside the garbage that die while it is cleared).
+    let mut held = HashMap::new();
+    for &h in unreachable {
+        let mut t = Tracer::new(Mode::WeakRecords(&mut held));
+        if let Err(p) = trace(h, &mut t) {
+            first.get_or_insert(p);
+        }
+    }
+    let mut disabled = Vec::new();
+    for (_, (n, rec)) in held {
+        // `rec` is one extra strong reference taken by the tracer.
+        if std::rc::Rc::strong_count(&rec) - 1 <= n {
+            if let Some(cb) = rec.callback.borrow_mut().take() {
+                disabled.push(cb);
+            }
+        }
+    }
+    let r = panic::catch_unwind(AssertUnwindSafe(|| drop(disabled)));
+    if let Err(p) = r {
+        first.get_or_insert(p);
+    }
+    if !any_callbacks {
+        return;
+    }
+    let mut callbacks = Vec::new();
+    for &h in unreachable {
+        let c = &hd(h).counts;
+        if c.has(HAS_CALLBACKS) {
+            c.unset(HAS_CALLBACKS);
+            let entry = heap.weak_callbacks.borrow_mut().remove(&h.as_ptr().addr());
+            for rec in entry.into_iter().flatten().rev() {
+                if let Some(rec) = rec.upgrade() {
+                    if let Some(cb) = rec.callback.borrow_mut().take() {
+                        callbacks.push(cb);
+                    }
+                }
+            }
+        }
+    }
+    for cb in callbacks {
+        if let Err(p) = panic::catch_unwind(AssertUnwindSafe(cb)) {
+            first.get_or_insert(p);
+        }
+    }
+}

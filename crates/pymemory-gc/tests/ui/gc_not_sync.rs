@@ -1,0 +1,8 @@
+use pymemory_gc::Gc;
+
+fn assert_sync<T: Sync>(_: &T) {}
+
+fn main() {
+    let g = Gc::new(String::new());
+    assert_sync(&g);
+}

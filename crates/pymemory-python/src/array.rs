@@ -1,0 +1,469 @@
+//! `pymemory.array`: `array.array` over the Rust [`Array`].
+
+use std::ffi::c_int;
+
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::{PyIndexError, PyTypeError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::pyclass::CompareOp;
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyString, PyTuple};
+
+use pymemory_buffer::array::{Array, CompareOp as ArrayOp};
+use pymemory_buffer::{Index, Value};
+
+use crate::convert::{to_py, to_value_for};
+use crate::errors::IntoPyResult;
+use crate::raw::{fill_export, release_export};
+use crate::view::{index_of, to_index};
+
+/// array(typecode[, initializer]) -> array
+///
+/// Return a new array whose items are restricted by typecode, and initialized from the
+/// optional initializer value, which must be a bytes or bytearray object, a Unicode
+/// string, or iterable over elements of the appropriate type.
+///
+/// Arrays represent basic values and behave very much like lists, except the type of
+/// objects stored in them is constrained. The memory is a Rust `Array`; it exports the
+/// buffer protocol, and cannot be resized while exported (BufferError).
+#[pyclass(name = "array", module = "pymemory", unsendable, weakref)]
+#[derive(Debug)]
+pub struct PyArray {
+    inner: Array,
+}
+
+impl PyArray {
+    /// The Rust array (a cheap handle sharing the storage).
+    #[must_use]
+    pub fn array(&self) -> &Array {
+        &self.inner
+    }
+
+    fn value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+        to_value_for(obj, Some(self.inner.typecode()))
+    }
+
+    /// A value to store: objects the typecode cannot take raise CPython's error now, named
+    /// with their own type (the conversion's placeholder would be named `list`).
+    fn store_value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+        let v = self.value(obj)?;
+        if matches!(&v, Value::List(items) if items.is_empty()) && !obj.is_instance_of::<PyList>() {
+            let py = obj.py();
+            let probe = Array::new(self.inner.typecode()).py_err(py)?;
+            if let Err(e) = probe.append(&v) {
+                let name = obj.get_type().name()?.to_string();
+                let msg = e
+                    .message()
+                    .replace("'list'", &format!("'{name}'"))
+                    .replace("not list", &format!("not {name}"));
+                return Err(crate::errors::to_pyerr(
+                    py,
+                    &pymemory_buffer::Error::new(e.kind(), msg),
+                ));
+            }
+        }
+        Ok(v)
+    }
+}
+
+#[pymethods]
+impl PyArray {
+    #[new]
+    #[pyo3(signature = (typecode, initializer = None, /))]
+    fn new(
+        py: Python<'_>,
+        typecode: &Bound<'_, PyAny>,
+        initializer: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let Ok(tc) = typecode.cast::<PyString>() else {
+            return Err(PyTypeError::new_err(format!(
+                "array() argument 1 must be a unicode character, not {}",
+                typecode.get_type().name()?
+            )));
+        };
+        let tc = tc.to_cow()?;
+        let mut chars = tc.chars();
+        let (Some(code), None) = (chars.next(), chars.next()) else {
+            return Err(PyTypeError::new_err(format!(
+                "array() argument 1 must be a unicode character, not a string of length {}",
+                tc.chars().count()
+            )));
+        };
+        let inner = Array::new(code).py_err(py)?;
+        let a = PyArray { inner };
+        if let Some(init) = initializer {
+            if let Ok(other) = init.cast::<PyArray>() {
+                let copy = Array::from_array(code, &other.borrow().inner).py_err(py)?;
+                return Ok(PyArray { inner: copy });
+            }
+            if let Ok(b) = init.cast::<PyBytes>() {
+                a.inner.frombytes(b.as_bytes()).py_err(py)?;
+            } else if let Ok(b) = init.cast::<PyByteArray>() {
+                a.inner.frombytes(&b.to_vec()).py_err(py)?;
+            } else if let Ok(s) = init.cast::<PyString>() {
+                if !matches!(code, 'u' | 'w') {
+                    return Err(PyTypeError::new_err(format!(
+                        "cannot use a str to initialize an array with typecode '{code}'"
+                    )));
+                }
+                a.inner.fromunicode(&s.to_cow()?).py_err(py)?;
+            } else {
+                for item in init.try_iter()? {
+                    let v = a.store_value(&item?)?;
+                    a.inner.append(&v).py_err(py)?;
+                }
+            }
+        }
+        Ok(a)
+    }
+
+    /// The buffer protocol export, with the array's real format.
+    unsafe fn __getbuffer__(
+        slf: Bound<'_, Self>,
+        view: *mut ffi::Py_buffer,
+        flags: c_int,
+    ) -> PyResult<()> {
+        let exporter = Box::new(slf.borrow().inner.clone());
+        // SAFETY: CPython passes the writable `Py_buffer` of this `bf_getbuffer` call, and
+        // `slf` is the exporting object.
+        unsafe { fill_export(view, flags, slf.as_any(), exporter) }
+    }
+
+    /// Ends an export.
+    unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {
+        // SAFETY: CPython passes a `Py_buffer` this object's `__getbuffer__` filled.
+        unsafe { release_export(view) }
+    }
+
+    /// the typecode character used to create the array
+    #[getter]
+    fn typecode(&self) -> String {
+        self.inner.typecode().to_string()
+    }
+
+    /// the size, in bytes, of one array item
+    #[getter]
+    fn itemsize(&self) -> usize {
+        self.inner.itemsize()
+    }
+
+    /// Append new value v to the end of the array.
+    fn append(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = self.store_value(v)?;
+        self.inner.append(&v).py_err(py)
+    }
+
+    /// Append items to the end of the array.
+    fn extend(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
+        let values = items
+            .try_iter()?
+            .map(|i| self.store_value(&i?))
+            .collect::<PyResult<Vec<_>>>()?;
+        self.inner.extend_values(&values).py_err(py)
+    }
+
+    /// Return i-th element and delete it from the array. i defaults to -1.
+    #[pyo3(signature = (i = -1, /))]
+    fn pop<'py>(&self, py: Python<'py>, i: isize) -> PyResult<Bound<'py, PyAny>> {
+        let v = self.inner.pop(Some(i)).py_err(py)?;
+        to_py(py, &v)
+    }
+
+    /// Appends items from the bytes-like object, interpreting it as machine values.
+    fn frombytes(&self, py: Python<'_>, buffer: &Bound<'_, PyAny>) -> PyResult<()> {
+        let view = crate::borrow::borrow(buffer)?;
+        let bytes = view.tobytes().py_err(py)?;
+        let _ = view.release();
+        self.inner.frombytes(&bytes).py_err(py)
+    }
+
+    /// Convert array to an ordinary list with the same items.
+    fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self.inner.tolist().py_err(py)?;
+        let objs = items
+            .iter()
+            .map(|v| to_py(py, v))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, objs)
+    }
+
+    /// Convert the array to an array of machine values and return the bytes representation.
+    fn tobytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.tobytes())
+    }
+
+    /// Return a tuple (address, length) giving the current memory address and the length
+    /// in items of the buffer used to hold array's contents.
+    fn buffer_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let (addr, n) = self.inner.buffer_info();
+        PyTuple::new(py, [addr, n])
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match array_key(key)? {
+            Key::Int(i) => to_py(py, &self.inner.get(i).py_err(py)?),
+            Key::Slice(s) => {
+                let part = self.inner.get_slice(s).py_err(py)?;
+                Ok(Bound::new(py, PyArray { inner: part })?.into_any())
+            }
+        }
+    }
+
+    fn __setitem__(
+        &self,
+        py: Python<'_>,
+        key: &Bound<'_, PyAny>,
+        v: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        match array_key(key)? {
+            Key::Int(i) => {
+                // The index is checked before the value, as in CPython.
+                let value = self.value(v)?;
+                match self.inner.set(i, &value) {
+                    Ok(()) => Ok(()),
+                    Err(e) if e.kind() == pymemory_buffer::ExceptionKind::IndexError => {
+                        Err(crate::errors::to_pyerr(py, &e))
+                    }
+                    Err(e) => {
+                        self.store_value(v)?;
+                        Err(crate::errors::to_pyerr(py, &e))
+                    }
+                }
+            }
+            Key::Slice(s) => {
+                let Ok(other) = v.cast::<PyArray>() else {
+                    return Err(PyTypeError::new_err(format!(
+                        "can only assign array (not \"{}\") to array slice",
+                        v.get_type().name()?
+                    )));
+                };
+                // `a[x:y] = a` reads the source before writing: copy it first.
+                let src = other.borrow().inner.copy();
+                self.inner.set_slice(s, &src).py_err(py)
+            }
+        }
+    }
+
+    fn __delitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
+        match array_key(key)? {
+            Key::Int(i) => self.inner.delete(i).py_err(py),
+            Key::Slice(s) => self.inner.del_slice(s).py_err(py),
+        }
+    }
+
+    fn __contains__(&self, v: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.inner.contains(&self.value(v)?))
+    }
+
+    fn __iter__(slf: Bound<'_, Self>) -> ArrayIter {
+        ArrayIter {
+            array: slf.unbind(),
+            next: 0,
+        }
+    }
+
+    fn __add__<'py>(
+        &self,
+        py: Python<'py>,
+        other: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let Ok(o) = other.cast::<PyArray>() else {
+            return Err(PyTypeError::new_err(format!(
+                "can only append array (not \"{}\") to array",
+                other.get_type().name()?
+            )));
+        };
+        let joined = self.inner.concat(&o.borrow().inner).py_err(py)?;
+        Ok(Bound::new(py, PyArray { inner: joined })?.into_any())
+    }
+
+    fn __iadd__(slf: PyRef<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = slf.py();
+        let Ok(o) = other.cast::<PyArray>() else {
+            return Err(PyTypeError::new_err(format!(
+                "can only extend array with array (not \"{}\")",
+                other.get_type().name()?
+            )));
+        };
+        let src = o.borrow().inner.copy();
+        slf.inner.iadd(&src).py_err(py)
+    }
+
+    fn __mul__<'py>(&self, py: Python<'py>, n: isize) -> PyResult<Bound<'py, PyAny>> {
+        Ok(Bound::new(
+            py,
+            PyArray {
+                inner: self.inner.repeat(n),
+            },
+        )?
+        .into_any())
+    }
+
+    fn __rmul__<'py>(&self, py: Python<'py>, n: isize) -> PyResult<Bound<'py, PyAny>> {
+        self.__mul__(py, n)
+    }
+
+    fn __imul__(slf: PyRef<'_, Self>, n: isize) -> PyResult<()> {
+        let py = slf.py();
+        slf.inner.imul(n).py_err(py)
+    }
+
+    fn __richcmp__(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        op: CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        let Ok(o) = other.cast::<PyArray>() else {
+            return Ok(py.NotImplemented());
+        };
+        let op = match op {
+            CompareOp::Lt => ArrayOp::Lt,
+            CompareOp::Le => ArrayOp::Le,
+            CompareOp::Eq => ArrayOp::Eq,
+            CompareOp::Ne => ArrayOp::Ne,
+            CompareOp::Gt => ArrayOp::Gt,
+            CompareOp::Ge => ArrayOp::Ge,
+        };
+        self.inner
+            .richcompare(&o.borrow().inner, op)
+            .py_err(py)?
+            .into_py_any(py)
+    }
+
+    /// Insert a new item v into the array before position i.
+    fn insert(&self, py: Python<'_>, i: isize, v: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = self.store_value(v)?;
+        self.inner.insert(i, &v).py_err(py)
+    }
+
+    /// Remove the first occurrence of v in the array.
+    fn remove(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = self.value(v)?;
+        self.inner.remove(&v).py_err(py)
+    }
+
+    /// Return index of first occurrence of v in the array.
+    #[pyo3(signature = (v, start = None, stop = None, /))]
+    fn index(
+        &self,
+        py: Python<'_>,
+        v: &Bound<'_, PyAny>,
+        start: Option<isize>,
+        stop: Option<isize>,
+    ) -> PyResult<usize> {
+        let v = self.value(v)?;
+        self.inner.index(&v, start, stop).py_err(py)
+    }
+
+    /// Return number of occurrences of v in the array.
+    fn count(&self, v: &Bound<'_, PyAny>) -> PyResult<usize> {
+        Ok(self.inner.count(&self.value(v)?))
+    }
+
+    /// Reverse the order of the items in the array.
+    fn reverse(&self) {
+        self.inner.reverse();
+    }
+
+    /// Byteswap all items of the array.
+    fn byteswap(&self) {
+        self.inner.byteswap();
+    }
+
+    /// Remove all items from the array.
+    fn clear(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.clear().py_err(py)
+    }
+
+    /// Append items to array from list.
+    fn fromlist(&self, py: Python<'_>, list: &Bound<'_, PyAny>) -> PyResult<()> {
+        let Ok(list) = list.cast::<PyList>() else {
+            return Err(PyTypeError::new_err("arg must be list"));
+        };
+        let values = list
+            .iter()
+            .map(|i| self.store_value(&i))
+            .collect::<PyResult<Vec<_>>>()?;
+        self.inner.fromlist(&values).py_err(py)
+    }
+
+    /// Extends this array with data from the unicode string ustr.
+    fn fromunicode(&self, py: Python<'_>, ustr: &Bound<'_, PyString>) -> PyResult<()> {
+        self.inner.fromunicode(&ustr.to_cow()?).py_err(py)
+    }
+
+    /// Convert the array to a unicode string.
+    fn tounicode(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.tounicode().py_err(py)
+    }
+
+    /// Return a copy of the array.
+    fn __copy__(&self) -> PyArray {
+        PyArray {
+            inner: self.inner.copy(),
+        }
+    }
+
+    /// Return a copy of the array.
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> PyArray {
+        self.__copy__()
+    }
+
+    fn __repr__(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+enum Key {
+    Int(isize),
+    Slice(pymemory_buffer::Slice),
+}
+
+/// An array subscript: an index or a slice (CPython's messages otherwise).
+fn array_key(key: &Bound<'_, PyAny>) -> PyResult<Key> {
+    match to_index(key) {
+        Ok(Some(Index::Slice(s))) => Ok(Key::Slice(s)),
+        Ok(Some(Index::Int(i))) => Ok(Key::Int(i)),
+        Err(e) if e.is_instance_of::<PyIndexError>(key.py()) => {
+            // An index too large for isize is simply out of range.
+            let positive = matches!(index_of(key)?, Some(Err(true)));
+            Ok(Key::Int(if positive { isize::MAX } else { isize::MIN }))
+        }
+        Err(e) => Err(e),
+        _ => Err(PyTypeError::new_err("array indices must be integers")),
+    }
+}
+
+/// Iterator over a `pymemory.array` (sees later changes, like CPython's).
+#[pyclass(name = "arrayiterator", module = "pymemory", unsendable)]
+#[derive(Debug)]
+pub struct ArrayIter {
+    array: Py<PyArray>,
+    next: usize,
+}
+
+#[pymethods]
+impl ArrayIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let a = self.array.bind(py).borrow();
+        if self.next >= a.inner.len() {
+            return Ok(None);
+        }
+        let v = a.inner.get(self.next as isize).py_err(py)?;
+        self.next += 1;
+        to_py(py, &v).map(Some)
+    }
+}

@@ -1,0 +1,96 @@
+//! The error type: a Python exception kind plus CPython's message.
+
+use std::fmt;
+
+/// The Python exception class an [`Error`] stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExceptionKind {
+    /// `struct.error`, raised for bad formats and values that do not fit.
+    StructError,
+    /// `ValueError` (and its subclasses such as `UnicodeEncodeError`).
+    ValueError,
+    /// `TypeError`.
+    TypeError,
+    /// `IndexError`.
+    IndexError,
+    /// `OverflowError`, e.g. a float too large for the `e` or `f` formats.
+    OverflowError,
+    /// `BufferError`.
+    BufferError,
+    /// `NotImplementedError`, e.g. item access for the PEP 3118 codes `O` and `&`.
+    NotImplementedError,
+    /// `MemoryError`: CPython raises it when a valid but huge format (such as
+    /// `struct.pack("1152921504606846976x")`) cannot be allocated.
+    MemoryError,
+}
+
+impl ExceptionKind {
+    /// The name Python prints for this exception class, such as `"struct.error"`.
+    #[must_use]
+    pub fn python_name(self) -> &'static str {
+        match self {
+            ExceptionKind::StructError => "struct.error",
+            ExceptionKind::ValueError => "ValueError",
+            ExceptionKind::TypeError => "TypeError",
+            ExceptionKind::IndexError => "IndexError",
+            ExceptionKind::OverflowError => "OverflowError",
+            ExceptionKind::BufferError => "BufferError",
+            ExceptionKind::NotImplementedError => "NotImplementedError",
+            ExceptionKind::MemoryError => "MemoryError",
+        }
+    }
+}
+
+impl fmt::Display for ExceptionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.python_name())
+    }
+}
+
+/// An error as Python would raise it: an exception kind and CPython's message.
+///
+/// `Display` gives `"<python_name>: <message>"`, the first line of a Python traceback's
+/// last line, e.g. `struct.error: bad char in struct format`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    kind: ExceptionKind,
+    message: String,
+}
+
+impl Error {
+    /// Builds an error of `kind` with `message`.
+    pub fn new(kind: ExceptionKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// A `struct.error` with `message`.
+    pub(crate) fn structure(message: impl Into<String>) -> Error {
+        Error::new(ExceptionKind::StructError, message)
+    }
+
+    /// The exception kind.
+    #[must_use]
+    pub fn kind(&self) -> ExceptionKind {
+        self.kind
+    }
+
+    /// The message, without the exception name.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.python_name(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// `Result` with this crate's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,164 @@
+//! `Value`'s `Display` against Python's `repr`, and `Value::parse_literal` against
+//! `ast.literal_eval`, on thousands of seeded random values (python3 required).
+//!
+//! Mirrors `repr(v)` for random floats (random bit patterns, decimals, dyadic ties,
+//! extremes), ints, bools, bytes, strs (all planes, no surrogates), complex numbers,
+//! tuples and lists; and `repr(ast.literal_eval(text))` for the reprs Python printed.
+
+mod common;
+
+use common::{enc, run_oracle};
+use pymemory_struct::Value;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+
+fn random_float(rng: &mut ChaCha8Rng) -> f64 {
+    match rng.gen_range(0..8) {
+        0 | 1 => f64::from_bits(rng.r#gen()),
+        2 => {
+            // Dyadic rationals with 17-18 significant decimal digits: exact ties.
+            let m: i64 = rng.gen_range(1..1 << 20);
+            m as f64 / 2f64.powi(rng.gen_range(1..40))
+        }
+        3 => rng.gen_range(-1e6..1e6),
+        4 => f64::from(rng.gen_range(-100_000i32..100_000)) * 10f64.powi(rng.gen_range(-25..25)),
+        5 => {
+            let e = rng.gen_range(-8..20);
+            10f64.powi(e) * if rng.gen_bool(0.5) { 1.0 } else { -1.0 }
+        }
+        6 => f64::from(f32::from_bits(rng.r#gen())),
+        _ => *[
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+        ]
+        .get(rng.gen_range(0..8))
+        .unwrap_or(&0.0),
+    }
+}
+
+fn random_char(rng: &mut ChaCha8Rng) -> char {
+    loop {
+        let c = match rng.gen_range(0..6) {
+            0 => rng.gen_range(0..0x80),
+            1 => rng.gen_range(0x80..0x100),
+            2 => rng.gen_range(0x100..0x3000),
+            3 => rng.gen_range(0x3000..0x10000),
+            4 => rng.gen_range(0x10000..0x110000),
+            _ => *b"'\"\\\t\n\r\x7f "
+                .get(rng.gen_range(0..8))
+                .unwrap_or(&b' ') as u32,
+        };
+        if let Some(c) = char::from_u32(c) {
+            return c;
+        }
+    }
+}
+
+fn random_value(rng: &mut ChaCha8Rng, depth: u32) -> Value {
+    match rng.gen_range(0..if depth > 2 { 7 } else { 9 }) {
+        0 => Value::Bool(rng.gen_bool(0.5)),
+        1 => Value::Int(match rng.gen_range(0..3) {
+            0 => rng.gen_range(-1000..1000),
+            1 => i128::from(rng.r#gen::<i64>()),
+            _ => rng.r#gen::<i128>(),
+        }),
+        2 | 3 => Value::Float(random_float(rng)),
+        4 => Value::Complex {
+            re: if rng.gen_bool(0.3) {
+                0.0
+            } else {
+                random_float(rng)
+            },
+            im: random_float(rng),
+        },
+        5 => {
+            let n = rng.gen_range(0..12);
+            Value::Bytes(
+                (0..n)
+                    .map(|_| {
+                        if rng.gen_bool(0.3) {
+                            b"'\"\\"[rng.gen_range(0..3)]
+                        } else {
+                            rng.r#gen()
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        6 => {
+            let n = rng.gen_range(0..10);
+            Value::Str((0..n).map(|_| random_char(rng)).collect())
+        }
+        7 => Value::Tuple(
+            (0..rng.gen_range(0..4))
+                .map(|_| random_value(rng, depth + 1))
+                .collect(),
+        ),
+        _ => Value::List(
+            (0..rng.gen_range(0..4))
+                .map(|_| random_value(rng, depth + 1))
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn display_matches_python_repr_and_literals_parse_like_literal_eval() {
+    let seed: u64 = std::env::var("PYMEMORY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x2e9e);
+    eprintln!("repr differential seed: {seed}");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let values: Vec<Value> = (0..8000).map(|_| random_value(&mut rng, 0)).collect();
+    let cases: Vec<_> = values
+        .iter()
+        .map(|v| json!({"op": "repr", "value": enc(v)}))
+        .collect();
+    let answers = run_oracle(&cases);
+    let mut failures = Vec::new();
+    let mut literal_cases = Vec::new();
+    for (v, answer) in values.iter().zip(&answers) {
+        let want = answer["ok"].as_str().unwrap_or("<python error>");
+        let got = v.to_string();
+        if got != want {
+            failures.push(format!("repr of {v:?}: python {want:?}, ours {got:?}"));
+        }
+        if !want.contains("nan") && !want.contains("inf") {
+            literal_cases.push(json!({"op": "literal", "text": want}));
+        }
+    }
+    let literal_answers = run_oracle(&literal_cases);
+    for (case, answer) in literal_cases.iter().zip(&literal_answers) {
+        let text = case["text"].as_str().unwrap_or_default();
+        let want = answer["ok"].as_str().unwrap_or("<python error>");
+        match Value::parse_literal(text) {
+            Ok(v) if v.to_string() == want => {}
+            other => failures.push(format!("literal {text:?}: python {want:?}, ours {other:?}")),
+        }
+    }
+    eprintln!(
+        "{} reprs and {} literals compared, {} mismatches",
+        values.len(),
+        literal_cases.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "seed {seed}: {} mismatches:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
