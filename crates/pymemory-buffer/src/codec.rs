@@ -57,7 +57,8 @@ impl Codec {
     /// The codec for a view's `format` and `itemsize`.
     pub(crate) fn for_format(format: &str, itemsize: usize) -> Codec {
         if let Some(c) = native_char(format) {
-            if native_size(c) == Some(itemsize) || native_size(c).is_some_and(|s| s <= itemsize) {
+            // CPython reads the C type even when the exporter's itemsize is larger.
+            if native_size(c).is_some_and(|s| s <= itemsize) {
                 return Codec::Native(c);
             }
             return Codec::Invalid(not_implemented(format!(
@@ -89,6 +90,7 @@ impl Codec {
             // SAFETY: forwarded contract; native codecs read at most itemsize bytes.
             Codec::Native(c) => Ok(unsafe { unpack_native(*c, p) }),
             Codec::Struct(f) => {
+                crate::errs::check_alloc(itemsize, 1)?;
                 let mut tmp = vec![0u8; itemsize];
                 // SAFETY: forwarded contract.
                 unsafe { raw::read_into(p, &mut tmp) };
@@ -106,6 +108,7 @@ impl Codec {
                 Ok(buf[..n].to_vec())
             }
             Codec::Struct(f) => {
+                crate::errs::check_alloc(itemsize, 1)?;
                 let mut out = vec![0u8; itemsize];
                 f.pack_item(v, &mut out)?;
                 Ok(out)

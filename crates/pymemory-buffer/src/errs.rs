@@ -23,3 +23,24 @@ pub(crate) fn overflow_error(msg: impl Into<String>) -> Error {
 pub(crate) fn released() -> Error {
     value_error("operation forbidden on released memoryview object")
 }
+
+/// Checks that `count` items of `size` bytes can be allocated, so huge views (a zero-stride
+/// view can claim 2^62 bytes) give an error instead of aborting. CPython raises
+/// `MemoryError`, which has no `ExceptionKind`; this is an `OverflowError` naming it.
+/// Small requests skip the probe (an ordinary allocation failure aborts, as in all Rust).
+pub(crate) fn check_alloc(count: usize, size: usize) -> crate::error::Result<()> {
+    let fail = || {
+        overflow_error(format!(
+            "memoryview: cannot allocate {count} items of {size} bytes (MemoryError)"
+        ))
+    };
+    let bytes = count
+        .checked_mul(size)
+        .filter(|&b| b <= isize::MAX as usize)
+        .ok_or_else(fail)?;
+    if bytes >= 1 << 30 {
+        let mut probe: Vec<u8> = Vec::new();
+        probe.try_reserve_exact(bytes).map_err(|_| fail())?;
+    }
+    Ok(())
+}

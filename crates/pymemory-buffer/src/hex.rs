@@ -1,5 +1,7 @@
 //! `memoryview.hex(sep, bytes_per_sep)`: CPython's `_Py_strhex_with_sep` rules.
 
+use std::mem::MaybeUninit;
+
 use pymemory_struct::Value;
 
 use crate::error::Result;
@@ -82,20 +84,46 @@ fn hex_into(data: &[u8], out: &mut [u8]) {
     }
 }
 
+/// `hex_into` for not-yet-initialised output: writes every element of `out`.
+#[inline]
+fn hex_into_uninit(data: &[u8], out: &mut [MaybeUninit<u8>]) {
+    const LOW: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    let mut chunks = data.chunks_exact(8);
+    let mut outs = out.chunks_exact_mut(16);
+    for (c, o) in (&mut chunks).zip(&mut outs) {
+        let x = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        let hi = nibbles_to_ascii((x >> 4) & LOW).to_le_bytes();
+        let lo = nibbles_to_ascii(x & LOW).to_le_bytes();
+        for k in 0..8 {
+            o[2 * k].write(hi[k]);
+            o[2 * k + 1].write(lo[k]);
+        }
+    }
+    let done = data.len() - chunks.remainder().len();
+    for (o, &b) in out[2 * done..].chunks_exact_mut(2).zip(chunks.remainder()) {
+        o[0].write(PAIRS[b as usize][0]);
+        o[1].write(PAIRS[b as usize][1]);
+    }
+}
+
 /// Hex digits of `len` contiguous bytes at `src`, read in chunks through a small buffer.
 pub(crate) fn hex_raw(src: *mut u8, len: usize) -> String {
     const CHUNK: usize = 16 * 1024;
-    let mut out = vec![0u8; len * 2];
-    let mut buf = [0u8; CHUNK];
-    let mut off = 0;
-    while off < len {
-        let k = CHUNK.min(len - off);
-        // SAFETY: the caller passes a contiguous view's base and length; the chunk lies
-        // inside it, and `buf` is a separate Rust buffer.
-        unsafe { raw::read_into(raw::offset(src, off as isize), &mut buf[..k]) };
-        hex_into(&buf[..k], &mut out[2 * off..2 * (off + k)]);
-        off += k;
-    }
+    let fill = |out: &mut [MaybeUninit<u8>]| {
+        let mut buf = [0u8; CHUNK];
+        let mut off = 0;
+        while off < len {
+            let k = CHUNK.min(len - off);
+            // SAFETY: the caller passes a contiguous view's base and length; the chunk
+            // lies inside it, and `buf` is a separate Rust buffer.
+            unsafe { raw::read_into(raw::offset(src, off as isize), &mut buf[..k]) };
+            hex_into_uninit(&buf[..k], &mut out[2 * off..2 * (off + k)]);
+            off += k;
+        }
+    };
+    // SAFETY: `fill` writes all `2 * len` bytes: chunk `[off, off + k)` of the input
+    // fills output `[2 * off, 2 * (off + k))` completely, and the chunks cover `[0, len)`.
+    let out = unsafe { raw::vec_init_with(len * 2, fill) };
     raw::ascii_to_string(out)
 }
 
@@ -137,6 +165,14 @@ pub(crate) fn hex_view(data: &[u8], sep: Option<u8>, per: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_hex_matches_the_table() {
+        let mut data: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 256) as u8).collect();
+        let want: String = data.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex_raw(data.as_mut_ptr(), data.len()), want);
+        assert_eq!(hex_raw(data.as_mut_ptr(), 0), "");
+    }
 
     #[test]
     fn swar_matches_the_table() {

@@ -13,6 +13,24 @@
 //! Slicing, casting and `toreadonly` compute a new descriptor over the same managed
 //! buffer (O(1), zero-copy). Elements are read and written through raw pointers with
 //! unaligned accesses after bounds checks, never through `&[u8]` over shared memory.
+//!
+//! # Compatibility
+//! CPython 3.14 semantics and messages (3.11 differs: `len()` of a 0-d view is 1 there,
+//! and `'e'` items are not native). Extensions, only where CPython raises
+//! `NotImplementedError` (every `TypeError`/`ValueError` it raises is kept):
+//! 1. item access, `tolist`, iteration, `count`, `index` and item assignment for every
+//!    format the PEP 3118 dialect of `pymemory-struct` accepts (`<i`, `>d`, `2h`, `3s`,
+//!    `T{...}` records as tuples);
+//! 2. `==` compares `T{...}`-style formats by value (CPython: never equal);
+//! 3. sub-views: `m[i]` / `m[i, j]` with fewer indices than dimensions (numpy basic
+//!    indexing, zero-copy; all-negative remaining suboffsets are dropped);
+//! 4. multi-dimensional slicing `m[1:3, ::2]`, zero-copy;
+//! 5. assignment to sub-views and N-D slices (same structure rule, memmove semantics);
+//! 6. iteration over N-D views yields sub-views;
+//! 7. `cast` to any struct format when one side is a byte format;
+//! 8. [`MemoryView::cast_order`] with `"F"` (Fortran-order shapes).
+//!
+//! `count`/`index` on N-D views stay `NotImplementedError`, as in CPython 3.14.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -311,6 +329,7 @@ impl Desc {
     fn tolist_dim(&self, dim: usize, p: *mut u8) -> Result<Value> {
         let (n, s) = (self.shape[dim], self.strides[dim]);
         let last = dim + 1 == self.ndim();
+        crate::errs::check_alloc(n, size_of::<Value>())?;
         let mut out = Vec::with_capacity(n);
         let mut q = p;
         if last && self.suboffsets.as_ref().is_none_or(|so| so[dim] < 0) {
@@ -347,31 +366,18 @@ fn gather_row(p: *mut u8, stride: isize, n: usize, isz: usize, out: &mut [u8]) {
         }};
     }
     match isz {
-        // Small positive strides of bytes: copy the row's span in blocks into a scratch
-        // buffer (one memcpy), then pick every `stride`-th byte with slice code the
-        // compiler vectorises.
-        1 if (2..=8).contains(&stride) => {
-            const BLOCK: usize = 2048;
-            let s = stride as usize;
-            let mut scratch = [0u8; BLOCK * 8];
+        // Every other byte: read the pairs straight from memory (contiguous reads the
+        // compiler vectorises), the last item alone so nothing past it is touched.
+        1 if stride == 2 && n > 0 => {
             let mut q = p;
-            for block in out[..n].chunks_mut(BLOCK) {
-                let k = block.len();
-                let span = (k - 1) * s + 1;
-                // SAFETY: items `0..k` of this block lie at `q + i*s`, inside the held
-                // export, so the `span` bytes from `q` to the last of them do too.
-                unsafe { raw::read_into(q, &mut scratch[..span]) };
-                if s == 2 {
-                    for (o, pair) in block.iter_mut().zip(scratch[..2 * k].chunks_exact(2)) {
-                        *o = pair[0];
-                    }
-                } else {
-                    for (o, b) in block.iter_mut().zip(scratch[..span].iter().step_by(s)) {
-                        *o = *b;
-                    }
-                }
-                q = raw::offset(q, (k * s) as isize);
+            for o in out[..n - 1].iter_mut() {
+                // SAFETY: items `i` and `i + 1` of the row are at `q` and `q + 2`, so the
+                // two bytes at `q` lie between them, inside the held export.
+                *o = unsafe { raw::read::<[u8; 2]>(q) }[0];
+                q = raw::offset(q, 2);
             }
+            // SAFETY: `q` addresses the last item of the row.
+            out[n - 1] = unsafe { raw::read::<u8>(q) };
         }
         1 => {
             let mut q = p;
@@ -844,6 +850,7 @@ impl MemoryView {
     pub fn tobytes_order(&self, order: Option<&str>) -> Result<Vec<u8>> {
         let d = self.desc()?;
         let order = parse_order(order)?;
+        crate::errs::check_alloc(d.len, 1)?;
         if d.is_contiguous(order) || d.ndim() == 0 {
             // SAFETY: contiguous in the requested order: exactly `len` bytes from `buf`,
             // inside the held export.
@@ -893,10 +900,11 @@ impl MemoryView {
     pub fn hex(&self) -> Result<String> {
         let d = self.desc()?;
         if d.c {
+            crate::errs::check_alloc(d.len, 2)?;
             // Contiguous: hex straight from memory in cache-sized chunks (no full copy).
             return Ok(hex::hex_raw(d.buf, d.len));
         }
-        Ok(hex::hex_view(&self.bytes_c(d), None, 0))
+        Ok(hex::hex_view(&self.bytes_c(d)?, None, 0))
     }
 
     /// `m.hex(sep, bytes_per_sep)`: `sep` is `None` or a `str`/`bytes` value of length 1
@@ -908,13 +916,14 @@ impl MemoryView {
             .map_err(|_| overflow_error("Python int too large to convert to C int"))?;
         let d = self.desc()?;
         let sep = sep.map(hex::check_sep).transpose()?;
-        Ok(hex::hex_view(&self.bytes_c(d), sep, per))
+        Ok(hex::hex_view(&self.bytes_c(d)?, sep, per))
     }
 
-    fn bytes_c<'a>(&self, d: &'a Desc) -> std::borrow::Cow<'a, [u8]> {
+    fn bytes_c(&self, d: &Desc) -> Result<Vec<u8>> {
+        crate::errs::check_alloc(d.len, 3)?; // the bytes plus two hex digits each
         let mut out = vec![0u8; d.len];
         d.gather(&mut out);
-        std::borrow::Cow::Owned(out)
+        Ok(out)
     }
 
     /// `m.toreadonly()`: a new read-only view on the same export.
@@ -1262,6 +1271,7 @@ impl MemoryView {
             return Ok(());
         }
         // Read the whole source before writing: memmove semantics for any overlap.
+        crate::errs::check_alloc(dest.len, 1)?;
         let mut tmp = vec![0u8; dest.len];
         s.gather(&mut tmp);
         dest.scatter(&tmp);
@@ -1400,6 +1410,7 @@ impl MemoryView {
         if let Some(m) = self.0.mbuf.borrow().as_ref() {
             m.check_hash()?;
         }
+        crate::errs::check_alloc(d.len, 1)?;
         let mut bytes = vec![0u8; d.len];
         d.gather(&mut bytes);
         let h = codec::hash_bytes(&bytes, k0, k1);

@@ -122,3 +122,18 @@ pub(crate) fn ascii_to_string(bytes: Vec<u8>) -> String {
     // SWAR digit formula, and separators checked to be ASCII), and ASCII is valid UTF-8.
     unsafe { String::from_utf8_unchecked(bytes) }
 }
+
+/// A vector of `len` bytes initialised by `fill`, without a zeroing pass first.
+///
+/// # Safety
+/// `fill` writes every element of the slice it is given.
+pub(crate) unsafe fn vec_init_with(
+    len: usize,
+    fill: impl FnOnce(&mut [std::mem::MaybeUninit<u8>]),
+) -> Vec<u8> {
+    let mut v: Vec<u8> = Vec::with_capacity(len);
+    fill(&mut v.spare_capacity_mut()[..len]);
+    // SAFETY: the caller guarantees that `fill` initialised all `len` bytes.
+    unsafe { v.set_len(len) };
+    v
+}

@@ -633,3 +633,109 @@ fn fast_paths_agree_with_python_semantics() {
     assert_eq!(mf.count(&Value::Float(0.1)).unwrap(), 0);
     assert_eq!(mf.count(&Value::Float(f64::from(0.1f32))).unwrap(), 20);
 }
+
+#[test]
+fn extreme_inputs_are_errors_not_panics() {
+    // Debug builds check arithmetic: any overflow here would panic the test.
+    let all = [
+        isize::MIN,
+        isize::MIN + 1,
+        -(1 << 40),
+        -3,
+        -1,
+        0,
+        1,
+        3,
+        1 << 40,
+        isize::MAX,
+    ];
+    // Fewer combinations under Miri (bumpalo's practice): the extremes stay.
+    let ext: &[isize] = if cfg!(miri) {
+        &[isize::MIN, -1, 3, isize::MAX]
+    } else {
+        &all
+    };
+    let v = VecBuffer::new((0u8..24).collect::<Vec<_>>());
+    let m = MemoryView::new(&v).unwrap();
+    let views = [
+        m.clone(),
+        m.cast("B", Some(&[2, 3, 4])).unwrap(),
+        m.cast("i", None).unwrap(),
+        m.get(Slice::new(None, None, Some(-5)))
+            .unwrap()
+            .into_view()
+            .unwrap(),
+    ];
+    for w in &views {
+        for &a in ext {
+            let _ = w.get(a);
+            let _ = w.get([a, 0]);
+            let _ = w.set(a, &Value::Int(1));
+            let _ = w.index(&Value::Int(1), Some(a), Some(a));
+            for &b in ext {
+                for step in [
+                    None,
+                    Some(isize::MIN),
+                    Some(-(1 << 40)),
+                    Some(-1),
+                    Some(2),
+                    Some(isize::MAX),
+                ] {
+                    let s = Slice::new(Some(a), Some(b), step);
+                    if let Ok(Item::View(x)) = w.get(s) {
+                        let _ = x.tobytes();
+                        let _ = x.tolist();
+                        let _ = x.strides();
+                    }
+                    let _ = w.get(Subscript::Tuple(vec![Index::Slice(s), Index::Slice(s)]));
+                    let _ = w.set(s, &Value::Bytes(vec![]));
+                }
+            }
+            let _ = w.cast("B", Some(&[a]));
+            let _ = w.cast("B", Some(&[a, a]));
+            let _ = w.cast("c", Some(&[isize::MAX, 2]));
+            let _ = w.hex_sep(Some(&Value::Str(":".into())), a as i64);
+        }
+        let _ = w.hex_sep(Some(&Value::Str(":".into())), i64::MIN);
+    }
+    // Exporters with absurd layouts are refused.
+    let huge = [usize::MAX, usize::MAX / 2, 1 << 62];
+    for &h in &huge {
+        // A zero-stride view may claim 2^62 bytes (valid, as in CPython); copying it out
+        // is an error (CPython: MemoryError), never an abort.
+        if let Ok(nd) = NdArray::new(
+            &[1, 2, 3, 4],
+            &[h],
+            Some(&[0]),
+            0,
+            "B",
+            1,
+            NdFlags::default(),
+        ) {
+            if let Ok(zm) = MemoryView::new(&nd) {
+                assert!(zm.tobytes().is_err());
+                assert!(zm.hex().is_err());
+                assert!(zm.tolist().is_err());
+            }
+        }
+        let pil = NdFlags {
+            pil: true,
+            ..NdFlags::default()
+        };
+        assert!(NdArray::new(&[1, 2, 3, 4], &[h, 1], Some(&[0, 1]), 0, "B", 1, pil).is_err());
+        assert!(
+            NdArray::new(
+                &[1, 2, 3, 4],
+                &[2, 2],
+                Some(&[isize::MAX, 1]),
+                0,
+                "B",
+                1,
+                NdFlags::default()
+            )
+            .is_err()
+        );
+    }
+    assert!(Subscript::parse(&"9".repeat(200)).is_err());
+    assert!(Subscript::parse(&format!("::{}", "-9".repeat(100))).is_err());
+}

@@ -1,5 +1,6 @@
 //! Criterion benches for the collector (`cargo bench -p pymemory-gc`). The side-by-side
-//! comparison with CPython and the peer crates is `examples/compare_gc.rs`.
+//! comparison with CPython and the peer crates is `examples/compare_gc`.
+#![expect(missing_docs, reason = "criterion_group! generates an undocumented fn")]
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -31,7 +32,10 @@ fn churn(c: &mut Criterion) {
         gc::disable();
         b.iter(|| {
             for i in 0..CHURN {
-                let n = Gc::new(Node { v: i, next: RefCell::new(None) });
+                let n = Gc::new(Node {
+                    v: i,
+                    next: RefCell::new(None),
+                });
                 black_box(&n);
             }
         });
@@ -40,7 +44,10 @@ fn churn(c: &mut Criterion) {
     g.bench_function("pymemory_gc::Gc (auto-collect on)", |b| {
         b.iter(|| {
             for i in 0..CHURN {
-                let n = Gc::new(Node { v: i, next: RefCell::new(None) });
+                let n = Gc::new(Node {
+                    v: i,
+                    next: RefCell::new(None),
+                });
                 black_box(&n);
             }
         });
@@ -58,8 +65,14 @@ fn churn(c: &mut Criterion) {
 
 fn make_cycles(n: usize) {
     for i in 0..n as u64 {
-        let a = Gc::new(Node { v: i, next: RefCell::new(None) });
-        let b = Gc::new(Node { v: i, next: RefCell::new(Some(a.clone())) });
+        let a = Gc::new(Node {
+            v: i,
+            next: RefCell::new(None),
+        });
+        let b = Gc::new(Node {
+            v: i,
+            next: RefCell::new(Some(a.clone())),
+        });
         *a.next.borrow_mut() = Some(b);
     }
 }
@@ -87,13 +100,18 @@ fn cycles(c: &mut Criterion) {
 }
 
 /// 4. Young collection pause with one million live objects in the old generation,
-/// beside the full collection of the same heap.
+///    beside the full collection of the same heap.
 fn pauses(c: &mut Criterion) {
     let mut g = c.benchmark_group("pause_1M_old");
     g.sample_size(20);
     gc::disable();
     let old: Vec<Gc<Node>> = (0..1_000_000u64)
-        .map(|i| Gc::new(Node { v: i, next: RefCell::new(None) }))
+        .map(|i| {
+            Gc::new(Node {
+                v: i,
+                next: RefCell::new(None),
+            })
+        })
         .collect();
     // Link them so tracing has edges to follow.
     for w in old.windows(2) {
@@ -105,7 +123,10 @@ fn pauses(c: &mut Criterion) {
             || {
                 (0..2000u64)
                     .map(|i| {
-                        let n = Gc::new(Node { v: i, next: RefCell::new(None) });
+                        let n = Gc::new(Node {
+                            v: i,
+                            next: RefCell::new(None),
+                        });
                         // Young objects point into the old generation.
                         *n.next.borrow_mut() = Some(old[i as usize * 7].clone());
                         n

@@ -27,7 +27,7 @@ use std::time::Instant;
 use crate::heap::{Heap, NUM_GENERATIONS, PanicPayload, release_tracked};
 use crate::module::{CallbackInfo, DEBUG_COLLECTABLE, DEBUG_SAVEALL, DEBUG_STATS, GcAny, Phase};
 use crate::raw::{
-    self, CLEARED, FINALIZED, GcHeader, HAS_CALLBACKS, IN_SET, Links, REACHABLE, WEAK_CLEARED,
+    self, CLEARED, DEAD, FINALIZED, GcHeader, HAS_CALLBACKS, IN_SET, Links, REACHABLE, WEAK_CLEARED,
 };
 use crate::trace::{Mode, Tracer};
 
@@ -65,7 +65,8 @@ pub(crate) fn collect_main(heap: &Heap, generation: usize) -> usize {
     heap.collecting.set(true);
     let guard = CollectingGuard(heap);
     heap.drain_trashcan();
-    let start = Instant::now();
+    let debug = heap.debug.get();
+    let start = (debug & DEBUG_STATS != 0).then(Instant::now);
     let mut first = heap.invoke_callbacks(
         Phase::Start,
         &CallbackInfo {
@@ -74,7 +75,6 @@ pub(crate) fn collect_main(heap: &Heap, generation: usize) -> usize {
             uncollectable: 0,
         },
     );
-    let debug = heap.debug.get();
     if debug & DEBUG_STATS != 0 {
         eprintln!("gc: collecting generation {generation}...");
         // SAFETY: the heap's sentinels are live and the lists well formed.
@@ -104,7 +104,7 @@ pub(crate) fn collect_main(heap: &Heap, generation: usize) -> usize {
     if debug & DEBUG_STATS != 0 {
         eprintln!(
             "gc: done, {collected} unreachable, 0 uncollectable, {:.4}s elapsed",
-            start.elapsed().as_secs_f64()
+            start.map_or(0.0, |t| t.elapsed().as_secs_f64())
         );
     }
     let p = heap.invoke_callbacks(
@@ -151,10 +151,27 @@ fn update_refs(set: &[NonNull<GcHeader>]) {
     }
 }
 
-/// Steps 2 and 3: subtract internal edges, then mark from the externally referenced.
-/// On success every member's word has `REACHABLE` set or not; `Err` carries a panic
-/// from a `Trace` impl or the report of a broken one.
-fn find_reachable(set: &[NonNull<GcHeader>]) -> Result<(), PanicPayload> {
+/// Result of [`partition`].
+struct Parted {
+    /// Reachable members, already linked into the older generation (their temporary
+    /// references are still held).
+    survivors: Vec<NonNull<GcHeader>>,
+    /// Unreachable members, still in the working-set state.
+    unreachable: Vec<NonNull<GcHeader>>,
+    /// A panic from a `Trace` impl while marking (everything not yet proven unreachable
+    /// was then kept).
+    panic: Option<PanicPayload>,
+    any_finalizer: bool,
+    any_weak: bool,
+}
+
+/// Steps 2-4: subtract internal edges, then one pass in set order (CPython's
+/// `move_unreachable` idea): a member still referenced from outside is marked, and
+/// everything it reaches is marked through an explicit stack and moved to `old` at once;
+/// members found with no outside reference are kept as candidates, and those that no
+/// later member reaches are the unreachable ones. `Err`: subtraction failed (a panic in
+/// a `Trace` impl, or more edges than handles), nothing was moved.
+fn partition(set: &[NonNull<GcHeader>], old: *const Links) -> Result<Parted, PanicPayload> {
     let mut sub = Tracer::new(Mode::Subtract { error: false });
     for &h in set {
         trace(h, &mut sub)?;
@@ -164,25 +181,55 @@ fn find_reachable(set: &[NonNull<GcHeader>]) -> Result<(), PanicPayload> {
             "pymemory_gc: a Trace impl reported more references to an object than it has strong handles; collection abandoned",
         ));
     }
+    let mut survivors = Vec::new();
+    let mut candidates = Vec::new();
     let mut stack = Vec::new();
+    let mut panic = None;
     for &h in set {
         let l = &hd(h).links;
-        if let Some(w) = l.set_word() {
-            if w >> 2 > 0 {
-                l.set_set_word(w | REACHABLE);
-                stack.push(h);
+        let Some(w) = l.set_word() else {
+            continue; // already reached and moved
+        };
+        if w >> 2 == 0 && panic.is_none() {
+            candidates.push(h);
+            continue;
+        }
+        l.set_set_word(w | REACHABLE);
+        stack.push(h);
+        while let Some(x) = stack.pop() {
+            if panic.is_none() {
+                let mut mark = Tracer::new(Mode::Mark(&mut stack));
+                if let Err(p) = trace(x, &mut mark) {
+                    panic = Some(p);
+                }
             }
+            link(old, x);
+            survivors.push(x);
         }
     }
-    while let Some(h) = stack.pop() {
-        let mut mark = Tracer::new(Mode::Mark(&mut stack));
-        trace(h, &mut mark)?;
+    let mut unreachable = Vec::with_capacity(candidates.len());
+    let (mut any_finalizer, mut any_weak) = (false, false);
+    for h in candidates {
+        let d = hd(h);
+        if d.links.set_word().is_none() {
+            continue; // reached from a member visited later
+        }
+        if panic.is_some() {
+            link(old, h);
+            survivors.push(h);
+            continue;
+        }
+        any_finalizer |= d.vtable.finalize.is_some() && !d.counts.has(FINALIZED | CLEARED);
+        any_weak |= d.counts.weak() > 0 || d.counts.has(HAS_CALLBACKS);
+        unreachable.push(h);
     }
-    Ok(())
-}
-
-fn is_reachable(h: NonNull<GcHeader>) -> bool {
-    hd(h).links.set_word().is_some_and(|w| w & REACHABLE != 0)
+    Ok(Parted {
+        survivors,
+        unreachable,
+        panic,
+        any_finalizer,
+        any_weak,
+    })
 }
 
 fn link(list: *const Links, h: NonNull<GcHeader>) {
@@ -215,50 +262,48 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
         // SAFETY: distinct live sentinels of well-formed lists.
         unsafe { raw::splice(heap.list(i), young) };
     }
+    // One pass over the list: collect the members, take the temporary reference and
+    // set gc_refs to the strong count before it.
+    let mut work = Vec::new();
     // SAFETY: `young` is a live sentinel of a well-formed list.
-    let work = unsafe { raw::list_nodes(young) };
-    // SAFETY: live sentinel; its nodes are now owned by `work`.
-    unsafe { raw::links(young).init_sentinel() };
-    for &h in &work {
-        // One pass: the temporary reference, and gc_refs = the strong count before it.
+    let mut p = unsafe { raw::links(young) }.next.get();
+    while !ptr::eq(p, young) {
+        // SAFETY: list nodes other than the sentinel are live tracked headers.
+        let h = unsafe { NonNull::new_unchecked(p.cast_mut()) }.cast::<GcHeader>();
         let d = hd(h);
+        p = d.links.next.get();
         let refs = d.counts.strong() as usize;
         d.counts.inc_strong();
         d.links.next.set(ptr::null());
-        d.links.set_set_word((refs.min(usize::MAX >> 2) << 2) | IN_SET);
+        d.links
+            .set_set_word((refs.min(usize::MAX >> 2) << 2) | IN_SET);
+        work.push(h);
     }
+    // SAFETY: live sentinel; its nodes are now owned by `work`.
+    unsafe { raw::links(young).init_sentinel() };
     let mut first: Option<PanicPayload> = None;
-    if let Err(p) = find_reachable(&work) {
-        // Abandon: everything survives where it was.
-        for &h in &work {
-            link(young, h);
-        }
-        release_all(&work, &mut first);
-        return (0, Some(p));
-    }
-    let mut unreachable = Vec::new();
-    let mut survivors = 0;
-    let mut any_finalizer = false;
-    let mut any_weak = false;
-    for &h in &work {
-        let d = hd(h);
-        if is_reachable(h) {
-            link(old, h);
-            survivors += 1;
-            if d.counts.dec_strong() == 0 {
-                // SAFETY: strong count reached 0; `h` is linked again.
-                let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { release_tracked(h) }));
-                if let Err(p) = r {
-                    first.get_or_insert(p);
-                }
+    let parted = match partition(&work, old) {
+        Ok(p) => p,
+        Err(p) => {
+            // Abandon: everything survives where it was.
+            for &h in &work {
+                link(young, h);
             }
-        } else {
-            any_finalizer |= d.vtable.finalize.is_some() && !d.counts.has(FINALIZED | CLEARED);
-            any_weak |= d.counts.weak() > 0 || d.counts.has(HAS_CALLBACKS);
-            unreachable.push(h);
+            release_all(&work, &mut first);
+            return (0, Some(p));
         }
-    }
+    };
     drop(work);
+    let Parted {
+        survivors,
+        mut unreachable,
+        panic: p,
+        any_finalizer,
+        any_weak,
+    } = parted;
+    first = first.or(p);
+    release_all(&survivors, &mut first);
+    let survivors = survivors.len();
     // Objects now in the oldest generation (after a full collection: all of it).
     let mut moved_to_old = survivors;
     if generation == NUM_GENERATIONS - 2 {
@@ -300,28 +345,26 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
     // Resurrection check: only finalizers can make garbage reachable again.
     if finalized_any {
         update_refs(&unreachable);
-        let all_resurrected = match find_reachable(&unreachable) {
-            Ok(()) => false,
+        match partition(&unreachable, old) {
+            Ok(pt) => {
+                if let Some(p) = pt.panic {
+                    first.get_or_insert(p);
+                }
+                moved_to_old += pt.survivors.len();
+                release_all(&pt.survivors, &mut first);
+                unreachable = pt.unreachable;
+            }
             Err(p) => {
+                // Be safe: everything is resurrected.
                 first.get_or_insert(p);
-                true
-            }
-        };
-        let mut still = Vec::new();
-        let mut resurrected = Vec::new();
-        for &h in &unreachable {
-            if all_resurrected || is_reachable(h) {
-                resurrected.push(h);
-            } else {
-                still.push(h);
+                for &h in &unreachable {
+                    link(old, h);
+                }
+                moved_to_old += unreachable.len();
+                release_all(&unreachable, &mut first);
+                unreachable.clear();
             }
         }
-        for &h in &resurrected {
-            link(old, h);
-        }
-        moved_to_old += resurrected.len();
-        release_all(&resurrected, &mut first);
-        unreachable = still;
     }
 
     // Resurrected objects are not counted as collected (bpo-38379).
@@ -346,14 +389,30 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
                 d.counts.set(CLEARED);
                 // SAFETY: live (temporary reference); value alive until now; CLEARED is
                 // set so every later access through a handle panics instead.
-                let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { (d.vtable.drop_value)(h) }));
+                let r =
+                    panic::catch_unwind(AssertUnwindSafe(|| unsafe { (d.vtable.drop_value)(h) }));
                 if let Err(p) = r {
                     first.get_or_insert(p);
                 }
             }
             // Members not visited yet keep their temporary reference, so this drop can
             // only free members already visited (and detached) or outside objects.
-            release_all(&[h], &mut first);
+            if d.counts.dec_strong() == 0 {
+                if d.counts.has(HAS_CALLBACKS) {
+                    // Registered by a finalizer: the general path runs the callbacks.
+                    // SAFETY: strong count reached 0; `h` is detached.
+                    let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { release_tracked(h) }));
+                    if let Err(p) = r {
+                        first.get_or_insert(p);
+                    }
+                } else if d.counts.weak() == 0 {
+                    // SAFETY: dead (strong 0, value dropped, detached, finalizer done or
+                    // absent) and no weak handle left.
+                    unsafe { (d.vtable.dealloc)(h) };
+                } else {
+                    d.counts.set(DEAD);
+                }
+            }
         }
     }
 

@@ -167,6 +167,9 @@ impl Heap {
         phase: Phase,
         info: &CallbackInfo,
     ) -> Option<PanicPayload> {
+        if self.callbacks.borrow().is_empty() {
+            return None;
+        }
         let cbs: Vec<CallbackFn> = self
             .callbacks
             .borrow()
@@ -267,12 +270,20 @@ pub(crate) unsafe fn release_tracked_typed<T: Trace + 'static>(h: NonNull<GcHead
     }
     heap.drop_depth.set(depth + 1);
     let depth_guard = DepthGuard(heap);
-    hd.counts.set(CLEARED);
+    // No CLEARED mark needed: nothing can reach the value any more (strong is 0, so weak
+    // handles fail to upgrade) and this path never revisits the object.
     // Frees (or leaves to the weak handles) even if the value's drop panics.
     let free_guard = FreeGuard(h);
     // SAFETY: the value is alive (not CLEARED before) and unreachable (strong is 0).
     unsafe { raw::drop_tracked_value::<T>(h) };
-    drop(free_guard);
+    std::mem::forget(free_guard);
+    if hd.counts.weak() == 0 {
+        // SAFETY: no handle refers to `h`, its value is dropped and it is detached; it
+        // is a `TrackedBox<T>` (contract).
+        unsafe { raw::dealloc_tracked::<T>(h) };
+    } else {
+        hd.counts.set(DEAD);
+    }
     drop(depth_guard);
     if depth == 0 && !heap.trashcan.get().is_null() {
         heap.drain_trashcan();

@@ -254,6 +254,17 @@ pub(crate) fn alloc_tracked<T: Trace + 'static>(value: T) -> NonNull<u8> {
     NonNull::from(Box::leak(b)).cast()
 }
 
+/// Frees a tracked allocation of a known type.
+///
+/// # Safety
+/// As for `TrackedBox::<T>::dealloc_erased`: `h` came from `alloc_tracked::<T>`, its
+/// value was dropped, it is unlinked and no handle refers to it any more.
+#[inline]
+pub(crate) unsafe fn dealloc_tracked<T: Trace + 'static>(h: NonNull<GcHeader>) {
+    // SAFETY: see the function contract; the value field is `ManuallyDrop`.
+    drop(unsafe { Box::from_raw(h.as_ptr().cast::<TrackedBox<T>>()) });
+}
+
 /// Allocates an untracked object with strong count 1.
 pub(crate) fn alloc_untracked<T>(value: T) -> NonNull<u8> {
     let b = Box::new(UntrackedBox {

@@ -30,9 +30,13 @@ pub trait Finalize {
 /// Reports the [`Gc`](crate::Gc) edges of a value to the collector (`tp_traverse`).
 ///
 /// `trace` must call [`Trace::trace`] on every field that may hold a `Gc` (directly or
-/// inside containers), once each. A wrong impl cannot cause undefined behaviour: a
-/// missing edge makes a cycle leak; an extra edge may make the collector clear an object
-/// that is still referenced, and using such an object then panics.
+/// inside containers), once each. A missing edge only makes a cycle leak. Reporting
+/// more edges than the value owns is detected when an object gets more edges than it
+/// has handles (the collection is abandoned with a panic); otherwise it may make the
+/// collector clear an object that is still referenced: using it through a handle then
+/// panics, but a `&T` borrowed from it *before* the collection would dangle, so
+/// hand-written impls must not over-report (see the crate docs, "Safety model").
+/// `#[derive(Trace)]` is always exact.
 ///
 /// `#[derive(Trace)]` writes this for structs and enums; `#[trace(skip)]` on a field
 /// leaves it out (for fields that hold no `Gc`).
@@ -80,6 +84,7 @@ impl<'a> Tracer<'a> {
     }
 
     /// An edge to a tracked object.
+    #[inline]
     pub(crate) fn edge(&mut self, h: NonNull<GcHeader>) {
         // SAFETY: `h` comes from a live `Gc` handle being traced, so it is allocated.
         let hd = unsafe { raw::header(h) };

@@ -19,7 +19,10 @@ thread_local! {
 ///
 /// These objects are leaked on purpose: under Miri run it with `-Zmiri-ignore-leaks`.
 #[test]
-#[cfg_attr(miri, ignore = "leaks on purpose; run separately with -Zmiri-ignore-leaks")]
+#[cfg_attr(
+    miri,
+    ignore = "leaks on purpose; run separately with -Zmiri-ignore-leaks"
+)]
 fn objects_alive_at_thread_exit() {
     for _ in 0..4 {
         std::thread::spawn(|| {

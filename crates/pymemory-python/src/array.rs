@@ -26,7 +26,7 @@ use crate::view::{index_of, to_index};
 /// Arrays represent basic values and behave very much like lists, except the type of
 /// objects stored in them is constrained. The memory is a Rust `Array`; it exports the
 /// buffer protocol, and cannot be resized while exported (BufferError).
-#[pyclass(name = "array", module = "pymemory", unsendable, weakref)]
+#[pyclass(name = "array", module = "array", unsendable, weakref, sequence)]
 #[derive(Debug)]
 pub struct PyArray {
     inner: Array,
@@ -404,6 +404,66 @@ impl PyArray {
     /// Convert the array to a unicode string.
     fn tounicode(&self, py: Python<'_>) -> PyResult<String> {
         self.inner.tounicode().py_err(py)
+    }
+
+    /// Read n objects from the file object f and append them to the end of the array.
+    fn fromfile(&self, py: Python<'_>, f: &Bound<'_, PyAny>, n: isize) -> PyResult<()> {
+        if n < 0 {
+            return Err(pyo3::exceptions::PyValueError::new_err("negative count"));
+        }
+        let want = (n as usize)
+            .checked_mul(self.inner.itemsize())
+            .ok_or_else(|| pyo3::exceptions::PyMemoryError::new_err(""))?;
+        let data = f.call_method1("read", (want,))?;
+        let Ok(bytes) = data.cast::<PyBytes>() else {
+            return Err(PyTypeError::new_err("read() didn't return bytes"));
+        };
+        let bytes = bytes.as_bytes();
+        // Whole items that were read are kept, as CPython does, before EOFError.
+        let whole = bytes.len() - bytes.len() % self.inner.itemsize();
+        self.inner.frombytes(&bytes[..whole]).py_err(py)?;
+        if bytes.len() != want {
+            return Err(pyo3::exceptions::PyEOFError::new_err(
+                "read() didn't return enough bytes",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Write all items (as machine values) to the file object f.
+    fn tofile(&self, f: &Bound<'_, PyAny>) -> PyResult<()> {
+        let bytes = self.inner.tobytes();
+        // CPython writes in blocks of 64 KiB.
+        for block in bytes.chunks(64 * 1024) {
+            f.call_method1("write", (PyBytes::new(f.py(), block),))?;
+        }
+        Ok(())
+    }
+
+    /// Return state information for pickling.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let a = slf.borrow();
+        let code = a.inner.typecode().to_string();
+        let args = if matches!(a.inner.typecode(), 'u' | 'w') {
+            PyTuple::new(
+                py,
+                [
+                    code.into_pyobject(py)?.into_any(),
+                    a.inner
+                        .tounicode()
+                        .py_err(py)?
+                        .into_pyobject(py)?
+                        .into_any(),
+                ],
+            )?
+        } else {
+            PyTuple::new(
+                py,
+                [code.into_pyobject(py)?.into_any(), a.tolist(py)?.into_any()],
+            )?
+        };
+        PyTuple::new(py, [slf.get_type().into_any(), args.into_any()])
     }
 
     /// Return a copy of the array.

@@ -49,7 +49,6 @@ impl std::fmt::Debug for RustBuffer {
 
 #[pymethods]
 impl RustBuffer {
-    // SAFETY (for the unsafe fn): CPython calls this slot with a valid `Py_buffer`.
     /// The buffer protocol export (`bf_getbuffer`).
     unsafe fn __getbuffer__(
         slf: Bound<'_, Self>,

@@ -68,5 +68,9 @@ fn _pymemory(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<array::PyArray>()?;
     m.add_class::<array::ArrayIter>()?;
     m.add("__all__", vec!["memoryview", "array", "RustBuffer"])?;
+    // `array`'s type name stays the builtin's ("array.array") so messages that name the
+    // type read the same; the class still says where it lives. (PyO3 always qualifies the
+    // type name, so `memoryview`'s is "pymemory.memoryview".)
+    m.getattr("array")?.setattr("__module__", "pymemory")?;
     Ok(())
 }

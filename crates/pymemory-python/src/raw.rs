@@ -409,3 +409,55 @@ pub(crate) unsafe fn copy_out(src: *const u8, dst: &mut [u8]) {
     // SAFETY: the caller's contract; `dst` is a distinct Rust-owned buffer.
     unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `struct.pack('=' + code, v)` round trips through `write_item`/`read_item` at every
+    /// misalignment (views may address items at any offset).
+    #[test]
+    fn items_round_trip_unaligned() {
+        let cases = [
+            ('b', Scalar::Int(-5)),
+            ('B', Scalar::Int(250)),
+            ('h', Scalar::Int(-30000)),
+            ('H', Scalar::Int(65535)),
+            ('i', Scalar::Int(-7)),
+            ('I', Scalar::Int(4_000_000_000)),
+            ('l', Scalar::Int(i64::MIN)),
+            ('q', Scalar::Int(i64::MAX)),
+            ('Q', Scalar::Uint(u64::MAX)),
+            ('n', Scalar::Int(-1)),
+            ('N', Scalar::Uint(12)),
+            ('f', Scalar::Float(1.5)),
+            ('d', Scalar::Float(-0.25)),
+            ('?', Scalar::Bool(true)),
+        ];
+        for (code, value) in cases {
+            let size = native_item_size(code).unwrap();
+            for shift in 0..8 {
+                let mut storage = vec![0u8; size + 8];
+                let p = storage.as_mut_ptr().wrapping_add(shift);
+                // SAFETY: `p..p+size` lies inside `storage` (shift < 8, len = size + 8).
+                unsafe { write_item(code, p, value) };
+                // SAFETY: as above.
+                let back = unsafe { read_item(code, p) };
+                let expected = match (code, value) {
+                    ('B' | 'H' | 'I', Scalar::Int(v)) => Scalar::Uint(v as u64),
+                    _ => value,
+                };
+                assert_eq!(back, expected, "code {code} shift {shift}");
+            }
+        }
+    }
+
+    #[test]
+    fn copy_out_copies_exact_bytes() {
+        let src = [1u8, 2, 3, 4, 5];
+        let mut dst = [0u8; 3];
+        // SAFETY: `src[1..4]` is readable and distinct from `dst`.
+        unsafe { copy_out(src.as_ptr().wrapping_add(1), &mut dst) };
+        assert_eq!(dst, [2, 3, 4]);
+    }
+}

@@ -32,7 +32,7 @@ fn released_error() -> PyErr {
 /// and multi-dimensional slices (m[1:3, ::2]) without copying. It exports the buffer
 /// protocol with its real format, shape and strides, so numpy.asarray(m) and the builtin
 /// memoryview(m) share its memory.
-#[pyclass(name = "memoryview", module = "pymemory", weakref, frozen)]
+#[pyclass(name = "memoryview", module = "pymemory", weakref, frozen, sequence)]
 pub struct PyMemoryView {
     st: Local<ViewState>,
 }
@@ -520,6 +520,14 @@ impl PyMemoryView {
         s.check()?;
         let v = s.item_value(value)?;
         s.view.index(&v, start, stop).py_err(py)
+    }
+
+    fn __reduce_ex__(&self, _protocol: &Bound<'_, PyAny>) -> PyResult<()> {
+        Err(PyTypeError::new_err("cannot pickle memoryview objects"))
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(PyTypeError::new_err("cannot pickle memoryview objects"))
     }
 
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {

@@ -141,3 +141,31 @@ def test_no_leaks_over_100k_cycles():
     assert sys.getrefcount(arr) == before_arr
     assert grown < 64 * 1024, grown
     ba.append(0)  # no export left behind
+
+
+def test_array_files_pickle_copy():
+    """a.tofile(f); b.fromfile(f, n); pickle.loads(pickle.dumps(a)); copy.copy(a)."""
+    import copy
+    import io
+    import pickle
+
+    pa, ba = pymemory.array("h", [1, -2, 3]), array.array("h", [1, -2, 3])
+    fp, fb = io.BytesIO(), io.BytesIO()
+    pa.tofile(fp)
+    ba.tofile(fb)
+    assert fp.getvalue() == fb.getvalue()
+    for n in (2, 5):
+        qa, qb = pymemory.array("h"), array.array("h")
+        fp.seek(0)
+        fb.seek(0)
+        ours = outcome(lambda: qa.fromfile(fp, n))
+        theirs = outcome(lambda: qb.fromfile(fb, n))
+        assert ours == theirs and qa.tolist() == qb.tolist(), (n, ours, theirs)
+    assert pickle.loads(pickle.dumps(pa)).tolist() == [1, -2, 3]
+    assert type(pickle.loads(pickle.dumps(pa))) is pymemory.array
+    c = copy.copy(pa)
+    c[0] = 9
+    assert pa[0] == 1 and c.tolist() == [9, -2, 3]
+    assert list(reversed(pa)) == [3, -2, 1]
+    u = pymemory.array("u", "hi")
+    assert u.tounicode() == "hi" and pickle.loads(pickle.dumps(u)).tounicode() == "hi"

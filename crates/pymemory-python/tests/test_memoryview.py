@@ -334,3 +334,45 @@ def test_testbuffer_suboffsets_and_strides():
             assert nd.tolist()[0] == 7
     zero = ndarray([5], shape=[4], strides=[0], format="B")
     assert pymemory.memoryview(zero).tolist() == memoryview(zero).tolist() == [5, 5, 5, 5]
+
+
+def test_extension_formats_against_struct():
+    """m.cast(fmt).tolist() == [struct.unpack_from(fmt, data, k*size) ...] for formats the
+    builtin refuses (explicit byte order, multi-value records), and m[i] = v writes what
+    struct.pack_into(fmt, ...) writes."""
+    import struct
+
+    rng = random.Random(SEED + 11)
+    single = "bBhHiIlLqQefd?"
+    checked = 0
+    for case in range(1500):
+        order = rng.choice("<>!=")
+        if rng.random() < 0.6:
+            fmt = order + rng.choice(single)
+        else:
+            fmt = order + "".join(rng.choice(single) for _ in range(rng.randint(2, 3)))
+        size = struct.calcsize(fmt)
+        n = rng.randint(0, 6)
+        data = bytearray(rng.randrange(256) for _ in range(size * n))
+        m = pymemory.memoryview(data).cast(fmt)
+        expected = []
+        for k in range(n):
+            vals = struct.unpack_from(fmt, data, k * size)
+            expected.append(vals[0] if len(vals) == 1 else vals)
+        assert repr(m.tolist()) == repr(expected), (SEED + 11, case, fmt, bytes(data))
+        assert (m.itemsize, len(m), m.format) == (size, n, fmt)
+        if n:
+            i = rng.randrange(n)
+            vals = struct.unpack_from(fmt, bytes(size * 0) + bytes(data), i * size)
+            new = tuple(
+                (not v) if isinstance(v, bool) else (v // 2 if isinstance(v, int) else 0.5)
+                for v in vals
+            )
+            value = new[0] if len(new) == 1 else new
+            m[i] = value
+            want = bytearray(data)
+            struct.pack_into(fmt, want, i * size, *new)
+            assert data == want, (SEED + 11, case, fmt, i, value)
+        checked += 1
+        m.release()
+    assert checked == 1500

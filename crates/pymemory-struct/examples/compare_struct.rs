@@ -94,6 +94,30 @@ fn main() {
             return;
         }
         Some("only-gen") => return,
+        Some("only-ours-unpack") => {
+            let f = s.compiled();
+            for r in data.chunks_exact(RECORD) {
+                black_box(f.unpack(r).expect("decodes"));
+            }
+            return;
+        }
+        Some("only-ours-reuse") => {
+            let mut it = s.iter_unpack(&data).expect("whole records");
+            let mut out = Vec::with_capacity(3);
+            while it.next_into(&mut out).expect("decodes") {
+                black_box(&out);
+            }
+            return;
+        }
+        Some("only-hand-reuse") => {
+            let mut out = Vec::with_capacity(3);
+            for r in data.chunks_exact(RECORD) {
+                out.clear();
+                hand_record(r, &mut out);
+                black_box(&out);
+            }
+            return;
+        }
         Some("only-hand-push") => {
             for r in data.chunks_exact(RECORD) {
                 let mut out = Vec::with_capacity(3);

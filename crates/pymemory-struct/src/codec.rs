@@ -235,8 +235,10 @@ fn unpack_f16(h: u16) -> f64 {
     let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
     let exp = i32::from((h >> 10) & 0x1f);
     let mant = u64::from(h & 0x3ff);
+    // Exact powers of two (`powi` is not guaranteed exact).
+    let pow2 = |e: i32| f64::from_bits(((e + 1023) as u64) << 52);
     match exp {
-        0 => sign * mant as f64 * 2f64.powi(-24),
+        0 => sign * mant as f64 * pow2(-24),
         31 if mant == 0 => sign * f64::INFINITY,
         31 => {
             let top = if sign < 0.0 {
@@ -246,7 +248,7 @@ fn unpack_f16(h: u16) -> f64 {
             };
             f64::from_bits(top | (mant << 42))
         }
-        _ => sign * (1024 + mant) as f64 * 2f64.powi(exp - 25),
+        _ => sign * (1024 + mant) as f64 * pow2(exp - 25),
     }
 }
 
@@ -355,7 +357,7 @@ impl Format {
     /// # Errors
     /// `struct.error: unpack requires a buffer of N bytes` on a length mismatch;
     /// `NotImplementedError` for codes with no Rust value (`O`, `&`, `g`, `Zg`).
-    #[inline]
+    #[inline(always)]
     pub fn unpack(&self, bytes: &[u8]) -> Result<Vec<Value>> {
         if let Some(plan) = &self.plan
             && let Some(values) = plan.run(bytes)
@@ -477,21 +479,26 @@ impl Format {
         Ok(out)
     }
 
-    /// One item as `memoryview` gives it: the value itself when the format has one
-    /// value, otherwise a tuple (records `T{...}` and shapes as nested tuples; a
-    /// format that is a single record or shaped field gives that tuple itself).
+    /// One item as `memoryview` gives it: the value itself when the format is one plain
+    /// value (`"B"`, `"<d"`), otherwise a tuple; records `T{...}` and `(n,m)` shapes nest
+    /// as tuples, as numpy's `tolist()` gives them, and a format that is a single record
+    /// or shaped field gives that tuple itself (`"T{<h}"` -> `(1,)`).
     ///
     /// # Errors
     /// As [`Format::unpack`].
     pub fn unpack_item(&self, bytes: &[u8]) -> Result<Value> {
-        if self.value_count == 1 && self.items.len() == 1 && bytes.len() == self.size {
+        if self.value_count == 1
+            && self.tree.is_none()
+            && self.items.len() == 1
+            && bytes.len() == self.size
+        {
             let item = &self.items[0];
             if item.size > 0 {
                 return decode(item, &bytes[item.offset..item.offset + item.size]);
             }
         }
         let flat = self.unpack(bytes)?;
-        if self.value_count == 1 {
+        if self.value_count == 1 && self.tree.is_none() {
             return Ok(flat.into_iter().next().unwrap_or(Value::Tuple(Vec::new())));
         }
         match &self.tree {
@@ -517,7 +524,7 @@ impl Format {
     /// `struct.error` when the value's shape does not match the format, and the
     /// errors of [`Format::pack_into_slice`].
     pub fn pack_item(&self, value: &Value, out: &mut [u8]) -> Result<()> {
-        if self.value_count == 1 {
+        if self.value_count == 1 && self.tree.is_none() {
             return self.pack_into_slice(std::slice::from_ref(value), out);
         }
         let mut flat = Vec::with_capacity(self.value_count);

@@ -53,6 +53,13 @@ impl fmt::Display for ExceptionKind {
 /// last line, e.g. `struct.error: bad char in struct format`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
+    /// Boxed so that `Result<T, Error>` is no bigger than `T` for the hot
+    /// `Result<Vec<Value>>`: errors are rare, successful returns are not.
+    inner: Box<ErrorInner>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ErrorInner {
     kind: ExceptionKind,
     message: String,
 }
@@ -61,8 +68,10 @@ impl Error {
     /// Builds an error of `kind` with `message`.
     pub fn new(kind: ExceptionKind, message: impl Into<String>) -> Error {
         Error {
-            kind,
-            message: message.into(),
+            inner: Box::new(ErrorInner {
+                kind,
+                message: message.into(),
+            }),
         }
     }
 
@@ -74,19 +83,24 @@ impl Error {
     /// The exception kind.
     #[must_use]
     pub fn kind(&self) -> ExceptionKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The message, without the exception name.
     #[must_use]
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind.python_name(), self.message)
+        write!(
+            f,
+            "{}: {}",
+            self.inner.kind.python_name(),
+            self.inner.message
+        )
     }
 }
 

@@ -47,6 +47,9 @@ pub(crate) enum Step {
 pub(crate) struct Plan {
     /// Invariant: `at + step.width() <= size` for every entry.
     steps: Vec<(usize, Step)>,
+    /// `steps[0]` when it is the only step, kept inline to skip a pointer chase on the
+    /// single-code path; the same invariant holds.
+    single: Option<(usize, Step)>,
     size: usize,
 }
 
@@ -85,21 +88,29 @@ pub(crate) fn plan(items: &[LayoutItem], size: usize) -> Option<Plan> {
             plan.push((at, step));
         }
     }
-    Some(Plan { steps: plan, size })
+    let single = match plan.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    };
+    Some(Plan {
+        steps: plan,
+        single,
+        size,
+    })
 }
 
 impl Plan {
     /// Decodes one record, or `None` when `bytes` is not exactly the record size.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn run(&self, bytes: &[u8]) -> Option<Vec<Value>> {
         if bytes.len() != self.size {
             return None;
         }
-        if let [(at, step)] = self.steps.as_slice() {
+        if let Some((at, step)) = self.single {
             // Single-code formats (`<q`, `d`, `B`, ...).
-            // SAFETY: `at + step.width() <= self.size == bytes.len()` (the `steps`
-            // invariant, checked in `plan`, and the length test above).
-            return Some(vec![unsafe { step.read(bytes, *at) }]);
+            // SAFETY: `at + step.width() <= self.size == bytes.len()` (the invariant,
+            // checked in `plan`, and the length test above).
+            return Some(vec![unsafe { step.read(bytes, at) }]);
         }
         let mut out = Vec::with_capacity(self.steps.len());
         self.push_all(bytes, &mut out);

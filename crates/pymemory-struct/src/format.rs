@@ -22,6 +22,7 @@ pub enum Dialect {
     Struct,
     /// The PEP 3118 buffer-format superset: `T{...}`, `:name:`, `(2,3)` shapes,
     /// `Zf`/`Zd`/`Zg`, byte-order marks anywhere (plus `^`), `&`, `O`, `g`, `u`, `w`.
+    /// A mark stays in force until the next one, across `}` (numpy's reading).
     Buffer,
 }
 
@@ -207,6 +208,10 @@ fn op_for(code: char) -> Op {
 
 /// What a parsed (sub)sequence compiles to, offsets relative to its start.
 struct Compiled {
+    /// The mode in force at the end of the sequence: byte-order marks inside a record
+    /// stay in force after its `}` (numpy's reading, which numpy's own format strings
+    /// rely on: it emits a mark only when the order in force changes).
+    end_mode: Mode,
     items: Vec<LayoutItem>,
     nodes: Vec<Node>,
     size: usize,
@@ -279,6 +284,7 @@ impl Parser<'_> {
     /// Parses items until the end (top level) or the closing `}` (nested).
     fn sequence(&mut self, mut mode: Mode, nested: bool) -> Result<Compiled> {
         let mut out = Compiled {
+            end_mode: mode,
             items: Vec::new(),
             nodes: Vec::new(),
             size: 0,
@@ -292,6 +298,7 @@ impl Parser<'_> {
                 if nested {
                     return Err(Error::structure("unmatched '{' in struct format"));
                 }
+                out.end_mode = mode;
                 return Ok(out);
             };
             if is_space(c) {
@@ -305,6 +312,7 @@ impl Parser<'_> {
                 }
                 if c == b'}' {
                     if nested {
+                        out.end_mode = mode;
                         return Ok(out);
                     }
                     return Err(Error::structure("unmatched '}' in struct format"));
@@ -343,6 +351,9 @@ impl Parser<'_> {
                 }
                 let inner = self.sequence(mode, true)?;
                 self.depth -= 1;
+                // The record's last mark stays in force, and (as in numpy) decides
+                // whether the record itself is aligned.
+                mode = inner.end_mode;
                 self.add_struct(&mut out, mode, inner, num, explicit, dims.as_deref())?;
             } else {
                 let code = if buffer && c == b'Z' {
@@ -430,7 +441,7 @@ impl Parser<'_> {
         // Elements of this item: the shape's product, times the count unless the count
         // is a string length.
         let mut shape: Vec<usize> = dims.map(<[usize]>::to_vec).unwrap_or_default();
-        if dims.is_some() && explicit && !string && code != 'x' {
+        if dims.is_some() && explicit && !string {
             shape.push(num);
         }
         let mut elements: usize = 1;

@@ -96,7 +96,9 @@ fn records_and_shapes_nest_as_tuples() {
 #[test]
 fn single_values_come_back_bare() {
     assert_eq!(item("<i", &[1, 0, 0, 0]), "1");
-    assert_eq!(item("T{<h}", &[1, 0]), "1");
+    // A record is a tuple even with one field (numpy's tolist() agrees).
+    assert_eq!(item("T{<h}", &[1, 0]), "(1,)");
+    assert_eq!(item("<(1)h", &[1, 0]), "(1,)");
     assert_eq!(
         item(
             "<Zd",
@@ -108,11 +110,13 @@ fn single_values_come_back_bare() {
 }
 
 #[test]
-fn byte_order_marks_inside_structs_are_scoped() {
-    let f = buf(">T{<h}h");
+fn byte_order_marks_stay_in_force_across_records() {
+    // A mark stays in force after the record's `}` (numpy's reading).
+    let f = buf(">T{<h}h>h");
     assert_eq!(f.items()[0].order, ByteOrder::Little);
-    assert_eq!(f.items()[1].order, ByteOrder::Big);
-    assert_eq!(item(">T{<h}h", &[1, 0, 0, 1]), "((1,), 1)");
+    assert_eq!(f.items()[1].order, ByteOrder::Little);
+    assert_eq!(f.items()[2].order, ByteOrder::Big);
+    assert_eq!(item(">T{<h}h>h", &[1, 0, 1, 0, 0, 1]), "((1,), 1, 1)");
     let f = buf("<i >i ^i");
     let native: Vec<bool> = f.items().iter().map(|i| i.native).collect();
     assert_eq!(native, [false, false, true]);

@@ -26,3 +26,8 @@ pub use pymemory_gc as gc;
 pub use pymemory_struct as structs;
 
 pub use pymemory_struct::{Format, Value};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::time::Instant;
 
 type Outcome = Result<(f64, f64), String>;
+type Workload = fn(u64) -> (f64, f64);
 
 fn median_pair(runs: usize, mut f: impl FnMut() -> (f64, f64)) -> (f64, f64) {
     let mut v: Vec<(f64, f64)> = (0..runs).map(|_| f()).collect();
@@ -34,8 +35,14 @@ mod gcm {
     pub(super) fn cycles(n: u64) -> (f64, f64) {
         let t = Instant::now();
         for i in 0..n {
-            let a = Cc::new(Node { v: i, next: RefCell::new(None) });
-            let b = Cc::new(Node { v: i, next: RefCell::new(Some(a.clone())) });
+            let a = Cc::new(Node {
+                v: i,
+                next: RefCell::new(None),
+            });
+            let b = Cc::new(Node {
+                v: i,
+                next: RefCell::new(Some(a.clone())),
+            });
             *a.next.borrow_mut() = Some(b);
         }
         let c = Instant::now();
@@ -59,8 +66,14 @@ mod dump {
     pub(super) fn cycles(n: u64) -> (f64, f64) {
         let t = Instant::now();
         for i in 0..n {
-            let a = Gc::new(Node { v: i, next: RefCell::new(None) });
-            let b = Gc::new(Node { v: i, next: RefCell::new(Some(a.clone())) });
+            let a = Gc::new(Node {
+                v: i,
+                next: RefCell::new(None),
+            });
+            let b = Gc::new(Node {
+                v: i,
+                next: RefCell::new(Some(a.clone())),
+            });
             *a.next.borrow_mut() = Some(b);
         }
         let c = Instant::now();
@@ -89,8 +102,14 @@ mod bacon {
     pub(super) fn cycles(n: u64) -> (f64, f64) {
         let t = Instant::now();
         for i in 0..n {
-            let a = Cc::new(Node { v: i, next: RefCell::new(None) });
-            let b = Cc::new(Node { v: i, next: RefCell::new(Some(a.clone())) });
+            let a = Cc::new(Node {
+                v: i,
+                next: RefCell::new(None),
+            });
+            let b = Cc::new(Node {
+                v: i,
+                next: RefCell::new(Some(a.clone())),
+            });
             *a.next.borrow_mut() = Some(b);
         }
         let c = Instant::now();
@@ -113,8 +132,14 @@ mod rcc {
     pub(super) fn cycles(n: u64) -> (f64, f64) {
         let t = Instant::now();
         for i in 0..n {
-            let a = Cc::new(Node { v: i, next: RefCell::new(None) });
-            let b = Cc::new(Node { v: i, next: RefCell::new(Some(a.clone())) });
+            let a = Cc::new(Node {
+                v: i,
+                next: RefCell::new(None),
+            });
+            let b = Cc::new(Node {
+                v: i,
+                next: RefCell::new(Some(a.clone())),
+            });
             *a.next.borrow_mut() = Some(b);
         }
         let c = Instant::now();
@@ -126,7 +151,7 @@ mod rcc {
 /// Runs every peer on its own thread (each has thread-local state); a peer that panics
 /// is reported, not fatal.
 pub(crate) fn run(n: u64, runs: usize) -> Vec<(&'static str, Outcome)> {
-    let peers: [(&'static str, fn(u64) -> (f64, f64)); 4] = [
+    let peers: [(&'static str, Workload); 4] = [
         ("gcmodule 0.3", gcm::cycles),
         ("dumpster 2 (unsync)", dump::cycles),
         ("bacon_rajan_cc 0.4", bacon::cycles),
@@ -152,7 +177,10 @@ pub(crate) fn run(n: u64, runs: usize) -> Vec<(&'static str, Outcome)> {
 }
 
 /// Keeps the `v` fields "read" for the lints.
-#[expect(dead_code, reason = "only keeps the payload fields of the peer nodes used")]
+#[expect(
+    dead_code,
+    reason = "only keeps the payload fields of the peer nodes used"
+)]
 fn touch(a: &gcm::Node, b: &dump::Node, c: &bacon::Node, d: &rcc::Node) -> u64 {
     a.v + b.v + c.v + d.v
 }

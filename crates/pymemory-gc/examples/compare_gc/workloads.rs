@@ -85,7 +85,9 @@ fn count<C: Collector>(n: &C::H) -> usize {
     let mut total = 0;
     while let Some((h, is_root)) = stack.pop() {
         total += 1;
-        let kids: Vec<C::H> = C::edges(&h, |e| e.iter().skip(usize::from(!is_root)).cloned().collect());
+        let kids: Vec<C::H> = C::edges(&h, |e| {
+            e.iter().skip(usize::from(!is_root)).cloned().collect()
+        });
         stack.extend(kids.into_iter().map(|k| (k, false)));
     }
     total
@@ -260,7 +262,10 @@ pub(crate) mod rcc {
 }
 
 /// Median seconds of each workload for one collector, on its own big-stack thread.
-pub(crate) fn run_all<C: Collector + 'static>(runs: usize, quick: bool) -> Result<[f64; 3], String> {
+pub(crate) fn run_all<C: Collector + 'static>(
+    runs: usize,
+    quick: bool,
+) -> Result<[f64; 3], String> {
     std::thread::Builder::new()
         .stack_size(1 << 30)
         .spawn(move || {
@@ -269,7 +274,11 @@ pub(crate) fn run_all<C: Collector + 'static>(runs: usize, quick: bool) -> Resul
                 v.sort_by(f64::total_cmp);
                 v[v.len() / 2]
             };
-            let (ops, depth, rounds) = if quick { (100_000, 8, 3) } else { (1_000_000, 11, 30) };
+            let (ops, depth, rounds) = if quick {
+                (100_000, 8, 3)
+            } else {
+                (1_000_000, 11, 30)
+            };
             [
                 med(&|| dumpster_random::<C>(ops)),
                 med(&|| binary_trees::<C>(depth)),

@@ -57,6 +57,22 @@ def run(case):
         for i in reversed(case["pairs"]):
             vals[i:i + 2] = [complex(vals[i], vals[i + 1])]
         return repr(tuple(vals))
+    if op == "numpy_item":
+        import numpy
+        from numpy._core._internal import _dtype_from_pep3118
+        dt = _dtype_from_pep3118(case["fmt"])
+        data = bytes.fromhex(case["data"])
+        if dt.itemsize != len(data):
+            return "itemsize %d" % dt.itemsize
+        def tup(v):
+            if isinstance(v, numpy.ndarray):
+                return tup(v.tolist())
+            if isinstance(v, (list, tuple)):
+                return tuple(tup(x) for x in v)
+            if isinstance(v, numpy.generic):
+                return v.item()
+            return v
+        return repr(tup(numpy.frombuffer(data, dtype=dt)[0].tolist()))
     if op == "literal":
         import ast
         return repr(ast.literal_eval(case["text"]))
