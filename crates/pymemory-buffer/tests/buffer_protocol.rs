@@ -700,7 +700,9 @@ fn extreme_inputs_are_errors_not_panics() {
     }
     // Exporters with absurd layouts are refused.
     let huge = [usize::MAX, usize::MAX / 2, 1 << 62];
-    for &h in &huge {
+    // Miri reports huge allocation attempts as resource exhaustion, not as an error value.
+    let huge: &[usize] = if cfg!(miri) { &[] } else { &huge };
+    for &h in huge {
         // A zero-stride view may claim 2^62 bytes (valid, as in CPython); copying it out
         // is an error (CPython: MemoryError), never an abort.
         if let Ok(nd) = NdArray::new(

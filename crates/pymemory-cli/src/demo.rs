@@ -40,7 +40,11 @@ fn seed_program() -> Result<String, Failure> {
     let arr = Array::from_list('i', &ints)?;
     let mem_view = MemoryView::new(&arr)?;
     let _ = writeln!(out, "Original array:  {arr}");
-    let _ = writeln!(out, "Value at second index of memoryview:  {}", mem_view.get(1)?);
+    let _ = writeln!(
+        out,
+        "Value at second index of memoryview:  {}",
+        mem_view.get(1)?
+    );
     let slice_of_arr = mem_view.get(Slice::new(Some(1), Some(4), None))?;
     let _ = writeln!(
         out,

@@ -66,7 +66,11 @@ pub(crate) fn float_hex(x: f64) -> String {
     let mantissa = bits & ((1 << 52) - 1);
     let biased = ((bits >> 52) & 0x7ff) as i32;
     // Subnormals keep exponent -1022 and a leading 0, as Python prints them.
-    let (lead, exponent) = if biased == 0 { (0, -1022) } else { (1, biased - 1023) };
+    let (lead, exponent) = if biased == 0 {
+        (0, -1022)
+    } else {
+        (1, biased - 1023)
+    };
     format!("{sign}0x{lead}.{mantissa:013x}p{exponent:+}")
 }
 

@@ -12,9 +12,7 @@
 
 use std::path::PathBuf;
 
-use pymemory::buffer::{
-    BufferExporter, Item, MemoryView, MmapBuffer, Slice, Subscript, VecBuffer,
-};
+use pymemory::buffer::{BufferExporter, Item, MemoryView, MmapBuffer, Slice, Subscript, VecBuffer};
 use pymemory::structs::Value;
 
 use crate::failure::Failure;
@@ -46,7 +44,12 @@ pub(crate) struct ViewArgs {
     #[arg(long)]
     format: Option<String>,
     /// The shape of the cast, `D0,D1,...` (`.cast(FMT, (D0, D1, ...))`).
-    #[arg(long, requires = "format", value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(
+        long,
+        requires = "format",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
     shape: Option<Vec<isize>>,
     /// A subscript applied in turn, in Python syntax: `3`, `-1`, `1:4`, `::-2`, `1:3,::2`.
     #[arg(long = "index", allow_hyphen_values = true)]
@@ -72,7 +75,10 @@ pub(crate) fn run(args: &ViewArgs) -> Result<String, Failure> {
         // What Python's open() says; mapping a directory would only say ENODEV.
         return Err(Failure::new(
             "IsADirectoryError",
-            format!("[Errno 21] Is a directory: {}", Value::Str(path_text.clone())),
+            format!(
+                "[Errno 21] Is a directory: {}",
+                Value::Str(path_text.clone())
+            ),
         ));
     }
     let file_len = metadata.len();
@@ -101,13 +107,7 @@ pub(crate) fn run(args: &ViewArgs) -> Result<String, Failure> {
 /// `file_len` bytes: `(start, length)`.
 fn byte_range(file_len: u64, offset: i64, length: Option<i64>) -> Result<(u64, usize), Failure> {
     let len = i128::from(file_len);
-    let clamp = |i: i128| -> i128 {
-        if i < 0 {
-            (i + len).max(0)
-        } else {
-            i.min(len)
-        }
-    };
+    let clamp = |i: i128| -> i128 { if i < 0 { (i + len).max(0) } else { i.min(len) } };
     let start = clamp(i128::from(offset));
     let stop = match length {
         Some(n) => clamp(i128::from(offset) + i128::from(n)),
@@ -115,7 +115,10 @@ fn byte_range(file_len: u64, offset: i64, length: Option<i64>) -> Result<(u64, u
     };
     let count = (stop - start).max(0);
     let count = usize::try_from(count).map_err(|_| {
-        Failure::new("OverflowError", "the requested range does not fit in memory")
+        Failure::new(
+            "OverflowError",
+            "the requested range does not fit in memory",
+        )
     })?;
     Ok((start as u64, count))
 }
@@ -136,7 +139,10 @@ fn typed_view<E: BufferExporter + Clone>(exporter: &E, args: &ViewArgs) -> Resul
 /// Splits `EXPR=VALUE` at the first `=` (subscripts never contain one; values may).
 fn parse_assignment(text: &str) -> Result<(Subscript, Value), Failure> {
     let (key, value) = text.split_once('=').ok_or_else(|| {
-        Failure::value_error(format!("--set takes EXPR=VALUE, got {}", Value::Str(text.into())))
+        Failure::value_error(format!(
+            "--set takes EXPR=VALUE, got {}",
+            Value::Str(text.into())
+        ))
     })?;
     Ok((Subscript::parse(key)?, Value::parse_literal(value)?))
 }
@@ -172,7 +178,10 @@ fn assign(target: &Item, key: &Subscript, value: &Value) -> Result<(), Failure> 
         Item::View(view) => Ok(view.set(key.clone(), value)?),
         Item::Value(v) => Err(Failure::new(
             "TypeError",
-            format!("'{}' object does not support item assignment", v.type_name()),
+            format!(
+                "'{}' object does not support item assignment",
+                v.type_name()
+            ),
         )),
     }
 }

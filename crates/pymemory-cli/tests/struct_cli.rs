@@ -15,8 +15,8 @@ const SEED: u64 = 0x5eed_0002;
 const CASES: usize = 1500;
 
 const CODES: &[char] = &[
-    'x', 'c', 'b', 'B', '?', 'h', 'H', 'i', 'I', 'l', 'L', 'q', 'Q', 'n', 'N', 'e', 'f', 'd',
-    's', 'p', 'P',
+    'x', 'c', 'b', 'B', '?', 'h', 'H', 'i', 'I', 'l', 'L', 'q', 'Q', 'n', 'N', 'e', 'f', 'd', 's',
+    'p', 'P',
 ];
 
 fn random_format(rng: &mut ChaCha8Rng) -> String {
@@ -35,7 +35,11 @@ fn random_format(rng: &mut ChaCha8Rng) -> String {
     }
     if rng.gen_bool(0.04) {
         // Things the strict dialect rejects: PEP 3118 extensions and stray characters.
-        fmt.push_str(["T{i}", "y", "(2)i", "Zd", "&", "O", "i:x:", "2"].choose(rng).unwrap());
+        fmt.push_str(
+            ["T{i}", "y", "(2)i", "Zd", "&", "O", "i:x:", "2"]
+                .choose(rng)
+                .unwrap(),
+        );
     }
     fmt
 }
@@ -73,10 +77,18 @@ fn random_int(rng: &mut ChaCha8Rng) -> i128 {
 
 fn random_value(rng: &mut ChaCha8Rng, code: char) -> String {
     // Mostly the kind of value the code wants; sometimes any kind, to reach TypeErrors.
-    let kind = if rng.gen_bool(0.85) { code } else { *CODES.choose(rng).unwrap() };
+    let kind = if rng.gen_bool(0.85) {
+        code
+    } else {
+        *CODES.choose(rng).unwrap()
+    };
     match kind {
         'c' | 's' | 'p' => {
-            let len = if kind == 'c' && rng.gen_bool(0.8) { 1 } else { rng.gen_range(0..6) };
+            let len = if kind == 'c' && rng.gen_bool(0.8) {
+                1
+            } else {
+                rng.gen_range(0..6)
+            };
             let body: String = (0..len)
                 .map(|_| match rng.gen_range(0..4) {
                     0 => "\\x00".to_string(),
@@ -100,7 +112,10 @@ fn random_value(rng: &mut ChaCha8Rng, code: char) -> String {
                 format!("{:?}", rng.gen_range(-1e6f64..1e6))
             }
         }
-        '?' => ["True", "False", "0", "2", "b''", "0.0"].choose(rng).unwrap().to_string(),
+        '?' => ["True", "False", "0", "2", "b''", "0.0"]
+            .choose(rng)
+            .unwrap()
+            .to_string(),
         _ => {
             let i = random_int(rng);
             if rng.gen_bool(0.1) && i >= 0 {
@@ -169,7 +184,11 @@ fn generate(rng: &mut ChaCha8Rng) -> Case {
             // Mostly the right size (asked of Python's calcsize in the oracle), sometimes off.
             let size_hint = rng.gen_range(0..40usize);
             let bytes: Vec<u8> = (0..64).map(|_| rng.r#gen()).collect();
-            let delta: i64 = if rng.gen_bool(0.85) { 0 } else { rng.gen_range(-2..=2) };
+            let delta: i64 = if rng.gen_bool(0.85) {
+                0
+            } else {
+                rng.gen_range(-2..=2)
+            };
             Case {
                 args: Vec::new(), // filled in once the oracle has chosen the bytes
                 request: json!({"op": "unpack", "fmt": fmt, "pool": bytes,
@@ -262,7 +281,10 @@ fn struct_commands_match_cpython() {
             }
             // gh-124248, fixed in 3.14: `0p` unpacks as b'' (3.11 raised SystemError).
             (Outcome::Ok(_), _, Some(want))
-                if want.as_str().unwrap().starts_with("SystemError: Negative size")
+                if want
+                    .as_str()
+                    .unwrap()
+                    .starts_with("SystemError: Negative size")
                     && case.request["fmt"].as_str().unwrap().contains("0p") =>
             {
                 ok += 1
@@ -273,7 +295,10 @@ fn struct_commands_match_cpython() {
         }
     }
     eprintln!("struct CLI: {ok} successes and {errors} errors identical to CPython");
-    assert!(ok > CASES / 4 && errors > CASES / 10, "the generator must reach both outcomes");
+    assert!(
+        ok > CASES / 4 && errors > CASES / 10,
+        "the generator must reach both outcomes"
+    );
 }
 
 #[test]

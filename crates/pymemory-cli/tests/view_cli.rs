@@ -22,15 +22,18 @@ const SEED: u64 = 0x5eed_0003;
 const CASES: usize = 1200;
 
 const NATIVE_FORMATS: &[&str] = &[
-    "B", "b", "c", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d", "?", "e", "n", "N", "@i",
-    "@B",
+    "B", "b", "c", "h", "H", "i", "I", "l", "L", "q", "Q", "f", "d", "?", "e", "n", "N", "@i", "@B",
 ];
 const EXTENSION_FORMATS: &[&str] = &["<i", ">h", "<d", ">Q", "=H", "!i", "<e"];
 
 fn random_key(rng: &mut ChaCha8Rng) -> String {
     let int = |rng: &mut ChaCha8Rng| rng.gen_range(-5..6).to_string();
     let opt = |rng: &mut ChaCha8Rng| {
-        if rng.gen_bool(0.4) { String::new() } else { rng.gen_range(-5..6).to_string() }
+        if rng.gen_bool(0.4) {
+            String::new()
+        } else {
+            rng.gen_range(-5..6).to_string()
+        }
     };
     match rng.gen_range(0..10) {
         0..=3 => int(rng),
@@ -49,9 +52,19 @@ fn random_key(rng: &mut ChaCha8Rng) -> String {
             // Tuples: all ints (items of N-D views) or with slices (the extension).
             let n = rng.gen_range(1..4);
             let parts: Vec<String> = (0..n)
-                .map(|_| if rng.gen_bool(0.6) { int(rng) } else { format!("{}:{}", opt(rng), opt(rng)) })
+                .map(|_| {
+                    if rng.gen_bool(0.6) {
+                        int(rng)
+                    } else {
+                        format!("{}:{}", opt(rng), opt(rng))
+                    }
+                })
                 .collect();
-            if n == 1 { format!("{},", parts[0]) } else { parts.join(",") }
+            if n == 1 {
+                format!("{},", parts[0])
+            } else {
+                parts.join(",")
+            }
         }
     }
 }
@@ -85,8 +98,16 @@ fn generate(rng: &mut ChaCha8Rng, dir: &std::path::Path, n: usize) -> Case {
     std::fs::write(&path, &data).unwrap();
     let mut args = vec!["view".to_string(), path.to_str().unwrap().to_string()];
 
-    let offset: i64 = if rng.gen_bool(0.6) { 0 } else { rng.gen_range(-10..20) };
-    let length: Option<i64> = if rng.gen_bool(0.5) { None } else { Some(rng.gen_range(-4..130)) };
+    let offset: i64 = if rng.gen_bool(0.6) {
+        0
+    } else {
+        rng.gen_range(-10..20)
+    };
+    let length: Option<i64> = if rng.gen_bool(0.5) {
+        None
+    } else {
+        Some(rng.gen_range(-4..130))
+    };
     if offset != 0 || rng.gen_bool(0.2) {
         args.push(format!("--offset={offset}"));
     }
@@ -108,7 +129,10 @@ fn generate(rng: &mut ChaCha8Rng, dir: &std::path::Path, n: usize) -> Case {
             let s = random_shape(rng, len / itemsize);
             args.push(format!(
                 "--shape={}",
-                s.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+                s.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
             ));
             shape = Some(s);
         }
@@ -254,8 +278,10 @@ fn view_matches_cpython_memoryview() {
     let cases: Vec<Case> = (0..CASES).map(|n| generate(&mut rng, &dir, n)).collect();
     let input: String = cases.iter().map(|c| format!("{}\n", c.request)).collect();
     let answers = python(&format!("{PY_PRELUDE}{ORACLE}"), &input);
-    let answers: Vec<serde_json::Value> =
-        answers.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let answers: Vec<serde_json::Value> = answers
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(answers.len(), cases.len());
 
     let (mut same, mut same_error, mut extension, mut extension_info) = (0, 0, 0, 0);
@@ -300,7 +326,12 @@ fn view_matches_cpython_memoryview() {
         failures.is_empty(),
         "seed {SEED:#x}: {} of {CASES} cases differ; the first ones:\n{}",
         failures.len(),
-        failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     eprintln!(
         "view CLI: {same} outputs and {same_error} errors identical to CPython; \

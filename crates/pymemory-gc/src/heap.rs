@@ -256,18 +256,21 @@ pub(crate) unsafe fn release_tracked_typed<T: Trace + 'static>(h: NonNull<GcHead
         return unsafe { release_tracked(h) };
     }
     let heap = heap();
-    // SAFETY: linked objects are in a well-formed generation list.
-    unsafe { raw::unlink(h) };
+    let depth = heap.drop_depth.get();
     let c = &heap.count[0];
     c.set(c.get().saturating_sub(1));
-    let depth = heap.drop_depth.get();
     if depth >= TRASHCAN_DEPTH {
+        // SAFETY: linked objects are in a well-formed generation list.
+        unsafe { raw::unlink(h) };
         let l: *const Links = h.as_ptr().cast_const().cast();
         // SAFETY: `h` is live and detached; its `next` field is free for the queue.
         unsafe { raw::links(l).next.set(heap.trashcan.get()) };
         heap.trashcan.set(l);
         return;
     }
+    // SAFETY: linked objects are in a well-formed generation list; from here the object
+    // is freed (or left to its weak handles, which never look at the links).
+    unsafe { raw::unlink_dying(h) };
     heap.drop_depth.set(depth + 1);
     let depth_guard = DepthGuard(heap);
     // No CLEARED mark needed: nothing can reach the value any more (strong is 0, so weak

@@ -389,6 +389,24 @@ pub(crate) unsafe fn unlink(node: NonNull<GcHeader>) {
     }
 }
 
+/// Removes a linked node that is about to die from its list, without resetting its own
+/// links (nothing reads them again: the object is freed or only weak handles remain).
+///
+/// # Safety
+/// As for [`unlink`], and `node` is never linked, unlinked or checked with
+/// `is_linked` again.
+#[inline]
+pub(crate) unsafe fn unlink_dying(node: NonNull<GcHeader>) {
+    // SAFETY: per the contract the neighbours are live nodes or sentinels.
+    unsafe {
+        let l = &(*node.as_ptr()).links;
+        let p = l.prev.get();
+        let n = l.next.get();
+        (*p).next.set(n);
+        (*n).prev.set(p);
+    }
+}
+
 /// Moves every node of `from` to the tail of `to`; `from` becomes empty.
 ///
 /// # Safety

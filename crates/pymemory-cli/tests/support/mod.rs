@@ -32,7 +32,10 @@ pub fn run_cli(args: &[&str]) -> Outcome {
     match output.status.code() {
         Some(0) => Outcome::Ok(stdout.strip_suffix('\n').unwrap_or(&stdout).to_string()),
         Some(1) => {
-            assert!(stdout.is_empty(), "pymemory {args:?} failed but printed {stdout:?}");
+            assert!(
+                stdout.is_empty(),
+                "pymemory {args:?} failed but printed {stdout:?}"
+            );
             let first = stderr.lines().next().unwrap_or("").to_string();
             assert!(
                 first.contains(": "),

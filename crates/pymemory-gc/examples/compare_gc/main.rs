@@ -277,8 +277,19 @@ fn main() {
     };
     eprintln!("running (churn {churn}, cycles {n}, {runs} runs each)...");
 
-    let c_gc = median(runs, || churn_gc(churn));
-    let c_rc = median(runs, || churn_rc(churn));
+    // Interleaved, after one warm-up of each, so neither side gets the fresh pages.
+    churn_gc(churn);
+    churn_rc(churn);
+    let (mut gcs, mut rcs) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        gcs.push(churn_gc(churn));
+        rcs.push(churn_rc(churn));
+    }
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (c_gc, c_rc) = (mid(gcs), mid(rcs));
     let cyc: Vec<(f64, f64)> = (0..runs).map(|_| cycles_gc(n, false)).collect();
     let auto_total = median(runs, || cycles_gc(n, true).0);
     let cyc_total = median(1, || {
