@@ -25,7 +25,7 @@ import struct, array, _testbuffer  # noqa: F401
 PY
 
 echo "==> cargo test --workspace"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 echo "==> Python package and example extension"
 ./scripts/test-python.sh
