@@ -23,12 +23,14 @@ use pymemory::structs::Value;
 use crate::demo_gc;
 use crate::failure::Failure;
 
-/// Runs both parts of the demo and returns what they print.
+/// Runs both parts of the demo and returns what they print (without the final newline,
+/// which `main` adds to every command's output).
 pub(crate) fn run() -> Result<String, Failure> {
     let mut out = seed_program()?;
     out.push('\n');
     out.push_str("Reference cycles (pymemory::gc):\n");
     out.push_str(&demo_gc::run());
+    out.truncate(out.trim_end_matches('\n').len());
     Ok(out)
 }
 
