@@ -1087,9 +1087,8 @@ impl fmt::Debug for Array {
 
 /// One export of an array's storage, carried in the descriptor's `keep_alive`.
 ///
-/// The export ends when the last clone of the descriptor is dropped, not when
-/// `release_buffer` is called: `release_buffer` is a safe method that any code may call,
-/// and a stray call must not unlock (and let reallocate) memory a view still uses.
+/// The export ends when the last clone of the descriptor is dropped (the buffer protocol
+/// has no release call that code could make early).
 struct ArrayExport(Array);
 
 impl Drop for ArrayExport {
@@ -1098,8 +1097,7 @@ impl Drop for ArrayExport {
     }
 }
 
-// SAFETY: for every buffer returned below, for as long as it (or a clone) exists — which
-// covers the span until `release_buffer`:
+// SAFETY: for every buffer returned below, for as long as it (or a clone) exists:
 // 1. `buf` is the storage's base pointer, valid for reads and writes of `len` bytes (the
 //    bytes in use; storage invariant 2), laid out 1-D with `itemsize` strides.
 // 2. `get_buffer` records an export and puts an `ArrayExport` token in `keep_alive`; the
@@ -1133,10 +1131,6 @@ unsafe impl crate::exporter::BufferExporter for Array {
         raw.keep_alive = Some(Rc::new(ArrayExport(self.clone())));
         Ok(raw)
     }
-
-    /// Nothing to do: the export ends when the descriptor's token drops (see
-    /// `ArrayExport`).
-    fn release_buffer(&self, _buffer: &crate::exporter::RawBuffer) {}
 
     fn type_name(&self) -> &'static str {
         "array.array"

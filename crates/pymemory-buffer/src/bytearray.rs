@@ -573,8 +573,8 @@ impl fmt::Debug for ByteArray {
 }
 
 /// One export of a bytearray's storage, carried in the descriptor's `keep_alive`; the
-/// export ends when the last clone of the descriptor drops (a stray `release_buffer` call
-/// from safe code must not unlock memory a view still uses).
+/// export ends when the last clone of the descriptor drops (there is no release call that
+/// code could make early).
 struct ByteArrayExport(Rc<RawStorage>);
 
 impl Drop for ByteArrayExport {
@@ -583,8 +583,7 @@ impl Drop for ByteArrayExport {
     }
 }
 
-// SAFETY: for every buffer returned below, for as long as it (or a clone) exists — which
-// covers the span until `release_buffer`:
+// SAFETY: for every buffer returned below, for as long as it (or a clone) exists:
 // 1. `buf` is the storage's base pointer, valid for reads and writes of `len` bytes (the
 //    bytes in use; storage invariant 2).
 // 2. `get_buffer` records an export and puts a `ByteArrayExport` token in `keep_alive`;
@@ -606,10 +605,6 @@ unsafe impl crate::exporter::BufferExporter for ByteArray {
         raw.keep_alive = Some(Rc::new(ByteArrayExport(Rc::clone(&self.data))));
         Ok(raw)
     }
-
-    /// Nothing to do: the export ends when the descriptor's token drops (see
-    /// `ByteArrayExport`).
-    fn release_buffer(&self, _buffer: &crate::exporter::RawBuffer) {}
 
     fn type_name(&self) -> &'static str {
         "bytearray"

@@ -203,6 +203,9 @@ impl Num {
             Value::Int(i) => Some(Num::Int(*i)),
             Value::Bool(b) => Some(Num::Int(i128::from(*b))),
             Value::Float(f) => Some(Num::Float(*f)),
+            // An int outside i128 equals no int item; it equals a float item only when
+            // it is exactly that float. Otherwise `py_eq` decides (always false).
+            Value::BigInt(b) => b.exact_f64().map(Num::Float),
             _ => None,
         }
     }
@@ -216,6 +219,10 @@ fn int_eq_float(i: i128, f: f64) -> bool {
 pub(crate) fn py_eq(a: &Value, b: &Value) -> bool {
     use Value as V;
     match (a, b) {
+        (V::BigInt(x), V::BigInt(y)) => x == y,
+        (V::BigInt(x), V::Float(f)) | (V::Float(f), V::BigInt(x)) => {
+            x.cmp_f64(*f) == Some(std::cmp::Ordering::Equal)
+        }
         (V::Int(_) | V::Bool(_) | V::Float(_), V::Int(_) | V::Bool(_) | V::Float(_)) => {
             Num::of_value(a)
                 .zip(Num::of_value(b))
@@ -247,6 +254,10 @@ pub(crate) fn encode_native(code: char, v: &Value) -> Result<([u8; 8], usize)> {
     let mut out = [0u8; 8];
     let size = native_size(code).unwrap_or(1);
     let int = |lo: i128, hi: i128| -> Result<i128> {
+        if let Value::BigInt(_) = v {
+            // Outside i128, so outside every native range.
+            return Err(invalid_value(code));
+        }
         let i = v.as_index().ok_or_else(|| invalid_type(code))?;
         if i < lo || i > hi {
             Err(invalid_value(code))
@@ -266,6 +277,8 @@ pub(crate) fn encode_native(code: char, v: &Value) -> Result<([u8; 8], usize)> {
                 }
             }
             Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+            // int.__float__; its OverflowError is memoryview's "invalid value".
+            Value::BigInt(b) => b.to_f64().map_err(|_| invalid_value(code)),
             _ => Err(invalid_type(code)),
         }
     };

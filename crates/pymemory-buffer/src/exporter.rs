@@ -6,8 +6,20 @@
 //!  ┌──────────────┐   get_buffer(flags)   ┌────────────────────┐
 //!  │ Bytes / Array │ ───────────────────▶ │ ManagedBuffer (Rc) │◀── m
 //!  │ ByteArray ... │ ◀─────────────────── │  RawBuffer + handle │◀── m[1:4]
-//!  └──────────────┘   release_buffer()    └────────────────────┘◀── m.cast("i")
-//!                     (when the last view drops or releases)
+//!  └──────────────┘   (token dropped)     └────────────────────┘◀── m.cast("i")
+//!                     when the last view drops or releases
+//! ```
+//!
+//! An export is the descriptor itself: it ends when the descriptor's `keep_alive` token
+//! is dropped (with its last clone). There is no release call, so safe code cannot end an
+//! export that a view still holds:
+//!
+//! ```compile_fail,E0599
+//! use pymemory_buffer::{BufferExporter, BufferFlags, MemoryView, VecBuffer};
+//! let data = VecBuffer::new(vec![1u8, 2, 3]);
+//! let m = MemoryView::new(&data).unwrap();
+//! let raw = data.get_buffer(BufferFlags::SIMPLE).unwrap();
+//! data.release_buffer(&raw); // no such method: dropping `raw` is the only way to end it
 //! ```
 
 use std::any::Any;
@@ -52,8 +64,9 @@ pub struct RawBuffer {
     pub strides: Option<Vec<isize>>,
     /// PIL-style indirections; `None` when there are none.
     pub suboffsets: Option<Vec<isize>>,
-    /// Storage kept alive as long as the export is held (optional; exporters whose handle
-    /// already owns the memory leave it `None`).
+    /// The export itself: storage and end-of-export tokens (an [`ExportGuard`], a
+    /// handle clone) kept alive while the descriptor or a clone of it lives. Dropping the
+    /// last clone ends the export; see [`RawBuffer::hold`].
     pub keep_alive: Option<Rc<dyn Any>>,
 }
 
@@ -174,6 +187,18 @@ impl RawBuffer {
         Ok(self)
     }
 
+    /// Adds `value` to what the descriptor keeps alive: it is dropped when the export ends
+    /// (when the last clone of the descriptor is dropped). Exporters put their end-of-export
+    /// token here, e.g. the [`ExportGuard`] of [`ExportCount::acquire`].
+    #[must_use]
+    pub fn hold(mut self, value: impl Any) -> RawBuffer {
+        self.keep_alive = Some(match self.keep_alive.take() {
+            None => Rc::new(value),
+            Some(previous) => Rc::new((previous, value)),
+        });
+        self
+    }
+
     /// `PyBuffer_IsContiguous(view, order)` with `order` one of `'C'`, `'F'`, `'A'`.
     #[must_use]
     pub fn is_contiguous(&self, order: char) -> bool {
@@ -252,18 +277,28 @@ impl RequestMessages {
 /// as long as it holds the export, so the storage outlives every view without lifetimes.
 /// Most users should implement the safe [`SafeExporter`] instead.
 ///
+/// # Exports end by drop
+///
+/// The descriptor returned by [`get_buffer`](Self::get_buffer) *is* the export. It ends
+/// when the descriptor's [`keep_alive`](RawBuffer::keep_alive) is dropped with its last
+/// clone; there is no release method, so no code (safe or not) can end an export that
+/// somebody else still holds. An exporter that must act when an export ends (count
+/// exports to refuse resizing, give back a resource) puts a token whose `Drop` does it
+/// into `keep_alive` ([`RawBuffer::hold`], [`ExportCount::acquire`]).
+///
 /// # Safety
 ///
-/// For every `Ok(buffer)` returned by [`get_buffer`](Self::get_buffer), until the matching
-/// [`release_buffer`](Self::release_buffer) call (which may come from any clone of the
-/// handle):
+/// For every `Ok(buffer)` returned by [`get_buffer`](Self::get_buffer), for as long as the
+/// consumer holds both (a) `buffer.keep_alive`, if any (the descriptor or any clone of it)
+/// and (b) a clone of the exporter handle — consumers hold both while they use the memory:
 ///
 /// 1. Every byte addressed by the descriptor is valid for reads: for each index tuple
 ///    within `shape`, the `itemsize` bytes at `buf + Σ index_k * strides[k]` (following a
 ///    stored pointer plus `suboffsets[k]` after dimension `k` when `suboffsets[k] >= 0`).
 ///    If `readonly` is false they are also valid for writes.
 /// 2. That memory is not freed, moved or shrunk: resizing is refused while exports are
-///    held (see [`ExportCount`]), either by the handle or by `keep_alive`.
+///    held (see [`ExportCount`]). The count of an export may only drop when its
+///    `keep_alive` token drops, never through a method that safe code can call.
 /// 3. The exporter never holds a Rust reference (`&[u8]`, `&mut [u8]`) to that memory
 ///    across calls: it reads and writes it through raw pointers or `Cell`s, because views
 ///    write it through raw pointers at any time between the exporter's own operations.
@@ -276,14 +311,10 @@ impl RequestMessages {
 /// exporter is trusted only for the validity of the memory it describes.
 pub unsafe trait BufferExporter: 'static {
     /// Exports the memory for a consumer's `flags`, refusing with `BufferError` what the
-    /// exporter cannot provide. Exporters that count exports increment their count here.
+    /// exporter cannot provide. Exporters that count exports take an [`ExportGuard`] here
+    /// and put it into the descriptor's `keep_alive`; dropping the descriptor (its last
+    /// clone) ends the export.
     fn get_buffer(&self, flags: BufferFlags) -> Result<RawBuffer>;
-
-    /// Ends one export; called exactly once per successful `get_buffer`, with the
-    /// descriptor it returned. Exporters that count exports decrement their count here.
-    fn release_buffer(&self, buffer: &RawBuffer) {
-        let _ = buffer;
-    }
 
     /// Python's type name of the exporter (`"bytes"`, `"bytearray"`, `"array.array"`).
     fn type_name(&self) -> &'static str;
@@ -312,23 +343,28 @@ pub unsafe trait BufferExporter: 'static {
 /// Counts the live exports of an exporter, so it can refuse to resize while any view may
 /// still point into its memory (CPython's `ob_exports`).
 ///
+/// An export is counted by the [`ExportGuard`] that [`ExportCount::acquire`] returns; the
+/// count drops only when that guard is dropped, so put the guard into the exported
+/// descriptor ([`RawBuffer::hold`] or [`Export::hold`]) and the export ends exactly when
+/// the consumer drops the descriptor.
+///
 /// ```
 /// use pymemory_buffer::ExportCount;
 /// let count = ExportCount::new();
-/// count.acquire();
+/// let guard = count.acquire();
 /// let err = count.check_resize("Existing exports of data: object cannot be re-sized").unwrap_err();
 /// assert_eq!(err.to_string(), "BufferError: Existing exports of data: object cannot be re-sized");
-/// count.release();
+/// drop(guard);
 /// assert!(count.check_resize("unused").is_ok());
 /// ```
 #[derive(Debug, Default)]
-pub struct ExportCount(Cell<usize>);
+pub struct ExportCount(Rc<Cell<usize>>);
 
 impl ExportCount {
     /// No exports.
     #[must_use]
-    pub const fn new() -> ExportCount {
-        ExportCount(Cell::new(0))
+    pub fn new() -> ExportCount {
+        ExportCount::default()
     }
     /// The number of live exports.
     #[must_use]
@@ -340,13 +376,12 @@ impl ExportCount {
     pub fn is_exported(&self) -> bool {
         self.0.get() > 0
     }
-    /// Records a new export (call from `get_buffer`).
-    pub fn acquire(&self) {
+    /// Records a new export (call from `get_buffer`); it lasts until the returned guard is
+    /// dropped.
+    #[must_use = "the export ends when the guard is dropped: store it in the descriptor"]
+    pub fn acquire(&self) -> ExportGuard {
         self.0.set(self.0.get() + 1);
-    }
-    /// Records the end of an export (call from `release_buffer`).
-    pub fn release(&self) {
-        self.0.set(self.0.get().saturating_sub(1));
+        ExportGuard(Rc::clone(&self.0))
     }
     /// `Err(BufferError: message)` while exports are live: call before any operation that
     /// may move or shrink the exported memory. In-place writes need no check.
@@ -356,6 +391,16 @@ impl ExportCount {
         } else {
             Ok(())
         }
+    }
+}
+
+/// One live export counted by an [`ExportCount`]; dropping it ends the export.
+#[derive(Debug)]
+pub struct ExportGuard(Rc<Cell<usize>>);
+
+impl Drop for ExportGuard {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
     }
 }
 
@@ -497,6 +542,14 @@ impl Export {
         }
     }
 
+    /// Keeps `value` until the export ends (the last view of it is gone), then drops it:
+    /// the place for an [`ExportGuard`] or any other end-of-export token.
+    #[must_use]
+    pub fn hold(mut self, value: impl Any) -> Export {
+        self.storage = Rc::new((self.storage, value));
+        self
+    }
+
     /// Marks the export read-only.
     #[must_use]
     pub fn read_only(mut self) -> Export {
@@ -579,10 +632,9 @@ impl Export {
 /// layout; the crate checks the layout against the storage and keeps the storage alive
 /// while any view holds the export. Every `SafeExporter` is a [`BufferExporter`].
 pub trait SafeExporter: Clone + 'static {
-    /// The storage and layout to export for `flags`.
+    /// The storage and layout to export for `flags`. The export ends when the last view
+    /// of it is gone; to act then, attach a token with [`Export::hold`].
     fn export(&self, flags: BufferFlags) -> Result<Export>;
-    /// Called when an export ends.
-    fn released(&self) {}
     /// Python's type name, used in messages.
     fn type_name(&self) -> &'static str;
     /// See [`BufferExporter::hashable`].
@@ -593,18 +645,14 @@ pub trait SafeExporter: Clone + 'static {
 
 // SAFETY: the descriptor is built by `Export::into_raw`, which (1) checks every addressed
 // byte against the length of the storage, (2) stores an `Rc` of the storage in
-// `keep_alive`, so the memory lives and stays put until the managed buffer drops the
+// `keep_alive`, so the memory lives and stays put until the consumer drops the
 // descriptor, (3) only allows writes for `Cell` storage, whose interior mutability permits
 // writes through shared pointers, and read-only `Rc<[u8]>` storage is never written,
 // (4)-(5) computes len/shape/strides itself, with a non-null base from a live allocation.
 unsafe impl<T: SafeExporter> BufferExporter for T {
     fn get_buffer(&self, flags: BufferFlags) -> Result<RawBuffer> {
-        let export = self.export(flags)?;
-        // A refused layout ends the export it just started.
-        export.into_raw(flags).inspect_err(|_| self.released())
-    }
-    fn release_buffer(&self, _buffer: &RawBuffer) {
-        self.released();
+        // A refused layout drops the export (and its tokens) at once.
+        self.export(flags)?.into_raw(flags)
     }
     fn type_name(&self) -> &'static str {
         SafeExporter::type_name(self)
@@ -646,7 +694,6 @@ impl fmt::Debug for Obj {
 }
 
 trait ErasedExporter {
-    fn release(&self, raw: &RawBuffer);
     fn obj(&self) -> Obj;
     fn type_name(&self) -> &'static str;
     fn check_hash(&self) -> Result<()>;
@@ -655,9 +702,6 @@ trait ErasedExporter {
 struct Holder<E>(E);
 
 impl<E: BufferExporter + Clone> ErasedExporter for Holder<E> {
-    fn release(&self, raw: &RawBuffer) {
-        self.0.release_buffer(raw);
-    }
     fn obj(&self) -> Obj {
         Obj {
             any: Box::new(self.0.clone()),
@@ -673,7 +717,9 @@ impl<E: BufferExporter + Clone> ErasedExporter for Holder<E> {
 }
 
 /// CPython's managed buffer: one export of one exporter, shared (through `Rc`) by every
-/// view derived from it. Dropping the last `Rc` ends the export.
+/// view derived from it. Dropping the last `Rc` drops `master` (and with it the export's
+/// `keep_alive`), which ends the export; `exporter` is the handle clone the contract asks
+/// consumers to hold.
 pub(crate) struct ManagedBuffer {
     pub(crate) master: RawBuffer,
     exporter: Box<dyn ErasedExporter>,
@@ -690,7 +736,7 @@ impl ManagedBuffer {
             master,
             exporter: Box::new(Holder(exporter.clone())),
         });
-        // Validation happens after wrapping so a rejected descriptor is still released.
+        // A rejected descriptor is dropped with `mbuf`, which ends the export.
         layout::validate(&mbuf.master)?;
         Ok(mbuf)
     }
@@ -701,12 +747,6 @@ impl ManagedBuffer {
 
     pub(crate) fn check_hash(&self) -> Result<()> {
         self.exporter.check_hash()
-    }
-}
-
-impl Drop for ManagedBuffer {
-    fn drop(&mut self) {
-        self.exporter.release(&self.master);
     }
 }
 

@@ -19,7 +19,8 @@
 //! - [`flags`], [`exporter`]: the protocol — request flags ([`BufferFlags`]), the raw
 //!   descriptor ([`RawBuffer`]), the `unsafe` [`BufferExporter`] trait and the safe
 //!   [`SafeExporter`], export counting ([`ExportCount`]) and CPython's managed buffer (all
-//!   views derived from one export share one counted hold).
+//!   views derived from one export share one counted hold). An export ends when its
+//!   descriptor is dropped; there is no release call.
 //! - [`exporters`]: [`Bytes`], [`VecBuffer`], [`MmapBuffer`], [`SharedMemory`] and the test
 //!   exporter [`NdArray`] (`_testbuffer.ndarray`); `array` and `bytearray` below.
 //! - [`memoryview`]: [`MemoryView`] with CPython 3.14's full surface, and the extensions
@@ -47,8 +48,8 @@ pub use array::Array;
 pub use bytearray::ByteArray;
 pub use error::{Error, ExceptionKind, Result};
 pub use exporter::{
-    BufferExporter, Element, Export, ExportCount, MAX_NDIM, Obj, RawBuffer, RequestMessages,
-    SafeExporter,
+    BufferExporter, Element, Export, ExportCount, ExportGuard, MAX_NDIM, Obj, RawBuffer,
+    RequestMessages, SafeExporter,
 };
 pub use exporters::bytes::Bytes;
 pub use exporters::mmap::{MmapBuffer, SharedMemory};
@@ -56,5 +57,5 @@ pub use exporters::ndarray::{NdArray, NdFlags};
 pub use exporters::vec::VecBuffer;
 pub use flags::BufferFlags;
 pub use index::{Index, Slice, Subscript};
-pub use memoryview::{HASH_KEY, Item, MemoryView, ViewGuard, ViewIter};
+pub use memoryview::{HASH_KEY, Item, MemoryView, ViewGuard, ViewIter, ViewLayout};
 pub use pymemory_struct::{Dialect, Format, Value};

@@ -24,8 +24,11 @@
 //! 2. `==` compares `T{...}`-style formats by value (CPython: never equal);
 //! 3. sub-views: `m[i]` / `m[i, j]` with fewer indices than dimensions (numpy basic
 //!    indexing, zero-copy; all-negative remaining suboffsets are dropped);
-//! 4. multi-dimensional slicing `m[1:3, ::2]`, zero-copy;
-//! 5. assignment to sub-views and N-D slices (same structure rule, memmove semantics);
+//! 4. multi-dimensional slicing `m[1:3, ::2]`, zero-copy, and tuples mixing ints and
+//!    slices (`m[1, ::2]`: each int drops its dimension, numpy basic indexing; CPython
+//!    raises `TypeError: memoryview: invalid slice key` for those);
+//! 5. assignment to sub-views, N-D slices and mixed keys (same structure rule, memmove
+//!    semantics);
 //! 6. iteration over N-D views yields sub-views;
 //! 7. `cast` to any struct format when one side is a byte format;
 //! 8. [`MemoryView::cast_order`] with `"F"` (Fortran-order shapes).
@@ -283,6 +286,66 @@ impl Desc {
         Ok(d)
     }
 
+    /// Extension (numpy basic indexing): a tuple of at most `ndim` keys mixing ints and
+    /// slices. Each int picks one index and drops its dimension, each slice keeps its
+    /// dimension, dimensions without a key stay whole. Zero-copy. Errors name the original
+    /// dimension (`IndexError: index out of bounds on dimension 3`).
+    fn mixed(&self, keys: &[Index]) -> Result<Desc> {
+        // Leading ints pick a sub-view, following suboffsets as `m[i, j]` does.
+        let lead = keys
+            .iter()
+            .take_while(|k| matches!(k, Index::Int(_)))
+            .count();
+        let mut d = if lead == 0 {
+            self.clone()
+        } else {
+            let idx: Vec<isize> = keys[..lead]
+                .iter()
+                .map(|k| if let Index::Int(i) = k { *i } else { 0 })
+                .collect();
+            self.subview(&idx)?
+        };
+        // `dim` is the dimension of `d` that the next key applies to.
+        let mut dim = 0;
+        for (pos, key) in keys[lead..].iter().enumerate() {
+            match key {
+                Index::Slice(s) => {
+                    d.slice_dim(s, dim)?;
+                    dim += 1;
+                }
+                Index::Int(i) => {
+                    let n = d.shape[dim] as isize;
+                    let j = if *i < 0 { i.saturating_add(n) } else { *i };
+                    if j < 0 || j >= n {
+                        return Err(index_error(format!(
+                            "index out of bounds on dimension {}",
+                            lead + pos + 1
+                        )));
+                    }
+                    // After a kept dimension, the pointer stored for an indirect dimension
+                    // differs per index of the kept one: no single descriptor can drop it.
+                    if d.suboffsets.as_ref().is_some_and(|so| so[dim] >= 0) {
+                        return Err(not_implemented(
+                            "memoryview: cannot index an indirect dimension after a sliced one",
+                        ));
+                    }
+                    // One-item slice (moves `buf` or the governing suboffset like
+                    // `init_slice`), then the dimension goes.
+                    d.slice_dim(&Slice::new(Some(j), Some(j + 1), None), dim)?;
+                    d.shape.remove(dim);
+                    d.strides.remove(dim);
+                    if let Some(so) = &mut d.suboffsets {
+                        so.remove(dim);
+                    }
+                }
+                Index::Ellipsis => return Err(type_error("memoryview: invalid slice key")),
+            }
+        }
+        d.init_len();
+        d.init_flags();
+        Ok(d)
+    }
+
     /// `init_slice` for dimension `dim`.
     fn slice_dim(&mut self, s: &Slice, dim: usize) -> Result<()> {
         let (start, step, n) = s.indices(self.shape[dim])?;
@@ -311,6 +374,14 @@ impl Desc {
     }
 
     fn pack(&self, p: *mut u8, v: &Value) -> Result<()> {
+        if let Codec::Native(c) = self.codec {
+            // Native codes encode into a stack buffer: no allocation per item write.
+            let (bytes, n) = codec::encode_native(c, v)?;
+            // SAFETY: `p` addresses one item of a writable view (callers check `readonly`);
+            // at most `itemsize` bytes are written.
+            unsafe { raw::write_from(p, &bytes[..n.min(self.itemsize)]) };
+            return Ok(());
+        }
         let bytes = self.codec.encode(v, self.itemsize)?;
         // SAFETY: `p` addresses one item of a writable view (callers check `readonly`);
         // the encoding is at most `itemsize` bytes.
@@ -408,6 +479,36 @@ struct ViewInner {
     /// Cached `(k0, k1, hash)`, as CPython caches `self->hash`.
     hash: Cell<Option<(u64, u64, i64)>>,
     d: Desc,
+}
+
+/// A view's layout, borrowed from the view: no export is taken and nothing is copied
+/// (see [`MemoryView::layout`]).
+///
+/// `buf` addresses the item at index `(0, 0, ...)`; it is valid while the view is not
+/// released and a handle of it lives. Code that may run something able to release the
+/// view while it uses `buf` should hold an export instead (`get_buffer`, dropped after).
+#[derive(Clone, Copy, Debug)]
+pub struct ViewLayout<'a> {
+    /// Address of the first item.
+    pub buf: *mut u8,
+    /// `m.nbytes`.
+    pub len: usize,
+    /// `m.itemsize`.
+    pub itemsize: usize,
+    /// `m.readonly`.
+    pub readonly: bool,
+    /// `m.format`.
+    pub format: &'a str,
+    /// `m.shape`.
+    pub shape: &'a [usize],
+    /// `m.strides`.
+    pub strides: &'a [isize],
+    /// `m.suboffsets`, `None` when there are none.
+    pub suboffsets: Option<&'a [isize]>,
+    /// `m.c_contiguous`.
+    pub c_contiguous: bool,
+    /// `m.f_contiguous`.
+    pub f_contiguous: bool,
 }
 
 /// Python's `memoryview`: a cheap handle (cloning gives the same Python object; see
@@ -750,6 +851,32 @@ impl MemoryView {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
+    /// The whole layout at once, borrowed (no allocation, no export): for consumers that
+    /// read the memory themselves, e.g. through FFI. `ValueError` once released.
+    ///
+    /// ```
+    /// use pymemory_buffer::{MemoryView, VecBuffer};
+    /// let m = MemoryView::new(&VecBuffer::new(vec![1u16, 2, 3]))?;
+    /// let l = m.layout()?;
+    /// assert_eq!((l.format, l.shape, l.strides, l.itemsize), ("H", &[3][..], &[2][..], 2));
+    /// # Ok::<(), pymemory_buffer::Error>(())
+    /// ```
+    pub fn layout(&self) -> Result<ViewLayout<'_>> {
+        let d = self.desc()?;
+        Ok(ViewLayout {
+            buf: d.buf,
+            len: d.len,
+            itemsize: d.itemsize,
+            readonly: d.readonly,
+            format: &d.format,
+            shape: &d.shape,
+            strides: &d.strides,
+            suboffsets: d.suboffsets.as_deref(),
+            c_contiguous: d.c,
+            f_contiguous: d.f,
+        })
+    }
+
     /// True once released.
     #[must_use]
     pub fn is_released(&self) -> bool {
@@ -1074,6 +1201,11 @@ impl MemoryView {
     /// `m[key]` (`memory_subscript`). Extensions where CPython raises
     /// `NotImplementedError`: `m[i]` and `m[i, j]` with fewer indices than dimensions give
     /// sub-views; `m[a:b, c:d]` slices several dimensions; every struct format reads.
+    /// Extension where CPython raises `TypeError: memoryview: invalid slice key`: a tuple
+    /// of at most `ndim` keys mixing ints and slices (`m[1, ::2]`, `m[0:1, 0:1, -1]`) is
+    /// numpy basic indexing — each int drops its dimension, each slice keeps it, missing
+    /// keys keep the rest whole — and gives a zero-copy view. More keys than dimensions, or
+    /// `...` inside a tuple, stay `TypeError: memoryview: invalid slice key`.
     pub fn get(&self, key: impl Into<Subscript>) -> Result<Item> {
         let key = key.into();
         let d = self.desc()?;
@@ -1133,6 +1265,9 @@ impl MemoryView {
                 nd.init_len();
                 nd.init_flags();
                 Ok(Item::View(self.derive(nd)))
+            }
+            Subscript::Tuple(t) if is_mixed(t, d.ndim()) => {
+                Ok(Item::View(self.derive(d.mixed(t)?)))
             }
             _ => Err(type_error("memoryview: invalid slice key")),
         }
@@ -1229,6 +1364,11 @@ impl MemoryView {
                     }
                 }
                 dest.init_len();
+                self.copy_into(&dest, &src)
+            }
+            Subscript::Tuple(t) if is_mixed(t, d.ndim()) => {
+                let src = value.as_view()?;
+                let dest = d.mixed(t)?;
                 self.copy_into(&dest, &src)
             }
             _ => Err(type_error("memoryview: invalid slice key")),
@@ -1433,6 +1573,15 @@ impl MemoryView {
     }
 }
 
+/// A tuple key for [`Desc::mixed`]: ints and slices only, at least one of each, and no
+/// more keys than dimensions (CPython's `memoryview: invalid slice key` otherwise).
+fn is_mixed(keys: &[Index], ndim: usize) -> bool {
+    keys.len() <= ndim
+        && keys.iter().any(|k| matches!(k, Index::Int(_)))
+        && keys.iter().any(|k| matches!(k, Index::Slice(_)))
+        && keys.iter().all(|k| !matches!(k, Index::Ellipsis))
+}
+
 enum Rvalue<'a> {
     Value(&'a Value),
     View(&'a MemoryView),
@@ -1621,9 +1770,23 @@ impl fmt::Debug for MemoryView {
     }
 }
 
+/// One re-export of a view (`memoryview(m)` held by a consumer), carried in the
+/// descriptor's `keep_alive`: it keeps the view object alive and counts the export until
+/// the last clone of the descriptor drops.
+struct ViewExport(Rc<ViewInner>);
+
+impl Drop for ViewExport {
+    fn drop(&mut self) {
+        self.0.exports.set(self.0.exports.get().saturating_sub(1));
+    }
+}
+
 // SAFETY: (1)-(2) the descriptor is this view's, which only addresses memory of the
-// export it holds through `mbuf`; the view cannot be released while `exports > 0`, so the
-// hold outlives every buffer handed out. (3) views never form references to the memory.
+// export it holds through `mbuf`. Its `keep_alive` is a `ViewExport` that keeps the view
+// object alive and its `exports` above zero until the descriptor's last clone drops, and
+// the view refuses `release` while `exports > 0`, so the view's hold on the underlying
+// export outlives every descriptor handed out. (3) views never form references to the
+// memory.
 // (4)-(5) shape/strides/suboffsets come from a validated view descriptor.
 unsafe impl BufferExporter for MemoryView {
     fn get_buffer(&self, flags: BufferFlags) -> Result<RawBuffer> {
@@ -1642,10 +1805,7 @@ unsafe impl BufferExporter for MemoryView {
         };
         let raw = raw.apply_request(flags, &RequestMessages::MEMORYVIEW)?;
         self.0.exports.set(self.0.exports.get() + 1);
-        Ok(raw)
-    }
-    fn release_buffer(&self, _buffer: &RawBuffer) {
-        self.0.exports.set(self.0.exports.get().saturating_sub(1));
+        Ok(raw.hold(ViewExport(Rc::clone(&self.0))))
     }
     fn type_name(&self) -> &'static str {
         "memoryview"

@@ -112,7 +112,6 @@ fn clear_is_3_13_behaviour() {
         err(a.append(&int(1))),
         "BufferError: cannot resize an array that is exporting buffers"
     );
-    a.release_buffer(&raw);
     drop(raw);
     a.append(&int(1)).unwrap();
     let raw = a.get_buffer(BufferFlags::SIMPLE).unwrap();
@@ -120,7 +119,6 @@ fn clear_is_3_13_behaviour() {
         err(a.clear()),
         "BufferError: cannot resize an array that is exporting buffers"
     );
-    a.release_buffer(&raw);
     drop(raw);
 }
 
@@ -455,7 +453,6 @@ fn exports_lock_resizes_but_not_writes() {
         int(-5),
         "the array sees the view's writes"
     );
-    a.release_buffer(&raw);
     drop(raw);
     a.append(&int(4)).unwrap();
     assert_eq!(a.to_string(), "array('i', [10, -5, 30, 4])");
@@ -463,7 +460,6 @@ fn exports_lock_resizes_but_not_writes() {
     let u = Array::from_str('u', "x").unwrap();
     let raw = u.get_buffer(BufferFlags::FORMAT | BufferFlags::ND).unwrap();
     assert_eq!(raw.format.as_deref(), Some("w"));
-    u.release_buffer(&raw);
     drop(raw);
     assert_eq!(a.type_name(), "array.array");
     assert!(!a.hashable());
@@ -516,7 +512,6 @@ fn bytearray_behaviour() {
     b.set(0, &int(66)).unwrap();
     // SAFETY: the export is live: `raw.buf` is valid for 1 byte.
     assert_eq!(unsafe { raw.buf.read() }, 66);
-    b.release_buffer(&raw);
     drop(raw);
     b.extend_from_slice(b"cd").unwrap();
     assert_eq!(b.to_string(), "bytearray(b'Bcd')");
@@ -524,14 +519,12 @@ fn bytearray_behaviour() {
 }
 
 #[test]
-fn stray_release_calls_cannot_unlock_a_live_export() {
-    // release_buffer is safe to call: extra calls must not let the storage move under a
-    // live descriptor (the export ends when the descriptor and its clones are dropped).
+fn exports_end_only_when_the_descriptor_and_its_clones_drop() {
+    // There is no release call: safe code cannot end an export early. Dropping one clone
+    // of a descriptor leaves the export held by the others.
     let a = Array::from_slice(&[1u8, 2, 3]);
     let raw = a.get_buffer(BufferFlags::SIMPLE).unwrap();
     let copy = raw.clone();
-    a.release_buffer(&raw);
-    a.release_buffer(&raw);
     drop(raw);
     assert_eq!(a.exports(), 1, "the clone still holds the export");
     assert_eq!(
@@ -544,8 +537,9 @@ fn stray_release_calls_cannot_unlock_a_live_export() {
 
     let b = ByteArray::from_bytes(b"xy");
     let raw = b.get_buffer(BufferFlags::SIMPLE).unwrap();
-    b.release_buffer(&raw);
-    assert!(b.push(0).is_err());
+    let _other = b.get_buffer(BufferFlags::SIMPLE).unwrap();
     drop(raw);
+    assert!(b.push(0).is_err(), "the second export is still live");
+    drop(_other);
     b.push(0).unwrap();
 }

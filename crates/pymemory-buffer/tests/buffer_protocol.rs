@@ -7,8 +7,8 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use pymemory_buffer::{
-    BufferExporter, BufferFlags, Bytes, ExceptionKind, Export, Index, Item, MemoryView, NdArray,
-    NdFlags, Result, SafeExporter, Slice, Subscript, Value, VecBuffer,
+    Array, BufferExporter, BufferFlags, Bytes, ExceptionKind, Export, ExportCount, Index, Item,
+    MemoryView, NdArray, NdFlags, Result, SafeExporter, Slice, Subscript, Value, VecBuffer,
 };
 
 fn msg<T: std::fmt::Debug>(r: Result<T>) -> String {
@@ -78,10 +78,97 @@ fn memoryview_with_exports_refuses_release() {
         msg(m.release()),
         "BufferError: memoryview has 2 exported buffers"
     );
-    m.release_buffer(&b1);
-    m.release_buffer(&b2);
+    let clone = b1.clone();
+    drop(b1);
+    drop(b2);
+    assert_eq!(
+        msg(m.release()),
+        "BufferError: memoryview has 1 exported buffer",
+        "a clone of a descriptor still holds its export"
+    );
+    drop(clone);
     m.release().unwrap();
     m.release().unwrap(); // releasing twice is fine
+}
+
+#[test]
+fn exports_end_only_when_their_descriptor_drops() {
+    // Soundness: an export is its descriptor; no safe call can end it while the descriptor
+    // (or a clone) lives, so the exporter cannot resize under it. Mirrors CPython, where only
+    // PyBuffer_Release(&view) ends an export and the view struct is owned by its consumer.
+    // 1. A re-export of a view outlives every handle of that view (memoryview(m) -> ndarray).
+    let a = Array::from_slice(&[1u8, 2, 3]);
+    let m = MemoryView::new(&a).unwrap();
+    let raw = m.get_buffer(BufferFlags::FULL_RO).unwrap();
+    drop(m);
+    assert_eq!(a.exports(), 1, "the re-export keeps the view's export");
+    assert_eq!(
+        msg(a.append(&Value::Int(4))),
+        "BufferError: cannot resize an array that is exporting buffers"
+    );
+    // SAFETY: the descriptor is alive, so its export is held: 3 readable bytes at `buf`.
+    assert_eq!(unsafe { raw.buf.add(2).read() }, 3);
+    let clone = raw.clone();
+    drop(raw);
+    assert_eq!(
+        a.exports(),
+        1,
+        "a clone of the descriptor still holds the export"
+    );
+    drop(clone);
+    assert_eq!(a.exports(), 0);
+    a.append(&Value::Int(4)).unwrap();
+
+    // 2. Counting exporters count descriptors, not calls.
+    let v = VecBuffer::new(vec![1u16, 2]);
+    let r1 = v.get_buffer(BufferFlags::SIMPLE).unwrap();
+    let r2 = r1.clone();
+    let m = MemoryView::new(&v).unwrap();
+    assert_eq!(v.exports(), 2);
+    drop(r1);
+    assert_eq!(v.exports(), 2);
+    drop(r2);
+    assert_eq!(v.exports(), 1);
+    m.release().unwrap();
+    assert_eq!(v.exports(), 0);
+    let nd = NdArray::new(&[1, 2], &[2], None, 0, "B", 1, NdFlags::default()).unwrap();
+    let r = nd.get_buffer(BufferFlags::FULL_RO).unwrap();
+    let m = MemoryView::new(&nd).unwrap();
+    assert_eq!(nd.exports(), 2);
+    drop(m);
+    assert_eq!(nd.exports(), 1);
+    drop(r);
+    assert_eq!(nd.exports(), 0);
+    // A refused request takes no export.
+    assert!(nd.get_buffer(BufferFlags::WRITABLE).is_err());
+    assert_eq!(nd.exports(), 0);
+
+    // 3. A user's SafeExporter counts with an ExportGuard attached to its Export.
+    #[derive(Clone)]
+    struct Counted(Rc<[Cell<u8>]>, Rc<ExportCount>);
+    impl SafeExporter for Counted {
+        fn export(&self, _flags: BufferFlags) -> Result<Export> {
+            Ok(Export::cells(self.0.clone()).hold(self.1.acquire()))
+        }
+        fn type_name(&self) -> &'static str {
+            "Counted"
+        }
+    }
+    let c = Counted((0..4u8).map(Cell::new).collect(), Rc::default());
+    let m = MemoryView::new(&c).unwrap();
+    let s = m
+        .get(Slice::new(Some(1), None, None))
+        .unwrap()
+        .into_view()
+        .unwrap();
+    m.release().unwrap();
+    assert_eq!(c.1.get(), 1, "the slice keeps the managed buffer");
+    assert_eq!(s.tolist().unwrap().to_string(), "[1, 2, 3]");
+    drop(s);
+    assert_eq!(c.1.get(), 0);
+    // A refused layout drops its guard at once.
+    assert!(MemoryView::from_flags(&c, BufferFlags::WRITABLE | BufferFlags::FORMAT).is_err());
+    assert_eq!(c.1.get(), 0);
 }
 
 #[test]
@@ -335,6 +422,116 @@ fn extensions_beyond_cpython() {
         msg(le.cast("i", None).unwrap().cast("<h", None)),
         "TypeError: memoryview: cannot cast between two non-byte formats"
     );
+}
+
+#[test]
+fn mixed_int_and_slice_keys() {
+    let parse = |t: &str| Subscript::parse(t).unwrap();
+    let view = |m: &MemoryView, t: &str| m.get(parse(t)).unwrap().into_view().unwrap();
+    let list = |m: &MemoryView| m.tolist().unwrap().to_string();
+    // Extension (numpy basic indexing; CPython: TypeError: memoryview: invalid slice key):
+    // each int drops its dimension, each slice keeps it, missing keys keep the rest.
+    let v = VecBuffer::new((0u8..24).collect::<Vec<_>>());
+    let m = MemoryView::new(&v)
+        .unwrap()
+        .cast("B", Some(&[2, 3, 4]))
+        .unwrap();
+    let a = view(&m, "1, ::2"); // numpy: a[1, ::2]
+    assert_eq!(list(&a), "[[12, 13, 14, 15], [20, 21, 22, 23]]");
+    assert_eq!(
+        (a.shape().unwrap(), a.strides().unwrap()),
+        (vec![2, 4], vec![8, 1])
+    );
+    let b = view(&m, "0:1, 0:1, -1"); // a[0:1, 0:1, -1]
+    assert_eq!(list(&b), "[[3]]");
+    assert_eq!(b.shape().unwrap(), vec![1, 1]);
+    let c = view(&m, ":, 2, 1:3"); // a[:, 2, 1:3]
+    assert_eq!(list(&c), "[[9, 10], [21, 22]]");
+    assert!(!c.c_contiguous().unwrap());
+    let d = view(&m, "::-1, -1"); // a[::-1, -1]
+    assert_eq!(list(&d), "[[20, 21, 22, 23], [8, 9, 10, 11]]");
+    // Errors name the original dimension; slices never raise for bounds.
+    assert_eq!(
+        msg(m.get(parse(":, 3"))),
+        "IndexError: index out of bounds on dimension 2"
+    );
+    assert_eq!(view(&m, "5:, 0").shape().unwrap(), vec![0, 4]); // empty, like numpy
+    assert_eq!(
+        msg(m.get(parse("5:, 0, 4"))),
+        "IndexError: index out of bounds on dimension 3"
+    );
+    assert_eq!(
+        msg(m.get(parse("::0, 0"))),
+        "ValueError: slice step cannot be zero"
+    );
+    // Assignment: same structure rule as every N-D assignment, memmove semantics.
+    let src = MemoryView::new(&Bytes::from(vec![99u8, 98]))
+        .unwrap()
+        .cast("B", Some(&[2, 1]))
+        .unwrap();
+    m.set_from(parse(":, 1, 0:1"), &src).unwrap(); // a[:, 1, 0:1] = src
+    assert_eq!(v.get(4), Some(99));
+    assert_eq!(v.get(16), Some(98));
+    m.set(parse("1, 2, ::3"), &Value::Bytes(vec![7, 8]))
+        .unwrap(); // a[1, 2, ::3] = b'\x07\x08'
+    assert_eq!((v.get(20), v.get(23)), (Some(7), Some(8)));
+    assert_eq!(
+        msg(m.set(parse("1, 2, ::3"), &Value::Bytes(vec![7]))),
+        "ValueError: memoryview assignment: lvalue and rvalue have different structures"
+    );
+    assert_eq!(
+        msg(m.set(parse("1, 2:"), &Value::Int(1))),
+        "TypeError: a bytes-like object is required, not 'int'"
+    );
+    // CPython's answers kept: more keys than dimensions, `...` in a tuple, 1-D and 0-d.
+    let invalid = "TypeError: memoryview: invalid slice key";
+    assert_eq!(msg(m.get(parse("0, 0, 0, :"))), invalid);
+    assert_eq!(msg(m.get(parse("0, ..."))), invalid);
+    assert_eq!(
+        msg(m.set(parse("0, 0, 0, :"), &Value::Bytes(vec![]))),
+        invalid
+    );
+    let flat = MemoryView::new(&v).unwrap();
+    assert_eq!(msg(flat.get(parse("0, :"))), invalid);
+    assert_eq!(msg(flat.get(parse(":, 0"))), invalid);
+    assert_eq!(
+        msg(flat.get(parse("0, 0"))),
+        "TypeError: cannot index 1-dimension view with 2-element tuple"
+    );
+    assert_eq!(
+        msg(flat
+            .toreadonly()
+            .unwrap()
+            .set(parse("0, :"), &Value::Bytes(vec![]))),
+        "TypeError: cannot modify read-only memory"
+    );
+    let zero = flat.cast("B", Some(&[24])).unwrap().get(0);
+    assert!(zero.is_ok());
+    let scalar = MemoryView::new(&v)
+        .unwrap()
+        .cast("B", Some(&[1, 24]))
+        .unwrap()
+        .get(parse("0, 0:1"))
+        .unwrap()
+        .into_view()
+        .unwrap();
+    assert_eq!(list(&scalar), "[0]");
+
+    // Indirect (PIL) layouts: leading ints follow the pointers, later ints move the
+    // suboffset like init_slice does.
+    let items: Vec<u8> = (0..12).collect();
+    let flags = NdFlags {
+        writable: true,
+        pil: true,
+        ..NdFlags::default()
+    };
+    let nd = NdArray::new(&items, &[3, 4], None, 0, "B", 1, flags).unwrap();
+    let p = MemoryView::new(&nd).unwrap();
+    assert_eq!(list(&view(&p, "1:, 2")), "[6, 10]");
+    assert_eq!(list(&view(&p, "::-2, -1")), "[11, 3]");
+    assert_eq!(list(&view(&p, "0, 1:")), "[1, 2, 3]");
+    p.set(parse("1:, 0"), &Value::Bytes(vec![40, 80])).unwrap();
+    assert_eq!(list(&p), "[[0, 1, 2, 3], [40, 5, 6, 7], [80, 9, 10, 11]]");
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn rand_slice(rng: &mut ChaCha8Rng) -> J {
 }
 
 fn rand_key(rng: &mut ChaCha8Rng) -> J {
-    match rng.gen_range(0..10) {
+    match rng.gen_range(0..11) {
         0..=2 => json!({"int": rng.gen_range(-5..=5)}),
         3..=4 => rand_slice(rng),
         5 => {
@@ -107,9 +107,27 @@ fn rand_key(rng: &mut ChaCha8Rng) -> J {
             json!({"tuple": (0..rng.gen_range(1..=3)).map(|_| rand_slice(rng)).collect::<Vec<_>>()})
         }
         7 => json!({"ell": true}),
-        8 => json!({"tuple": [json!({"int": 0}), rand_slice(rng)]}),
+        8 | 9 => rand_mixed(rng),
         _ => json!({"tuple": []}),
     }
+}
+
+/// Ints and slices mixed (numpy basic indexing, extension), sometimes with more keys than
+/// dimensions or an ellipsis (both stay `TypeError: memoryview: invalid slice key`).
+fn rand_mixed(rng: &mut ChaCha8Rng) -> J {
+    let n = if rng.gen_bool(0.1) {
+        5
+    } else {
+        rng.gen_range(2..=4)
+    };
+    let parts: Vec<J> = (0..n)
+        .map(|_| match rng.gen_range(0..30) {
+            0 => json!({"ell": true}),
+            1..=12 => json!({"int": rng.gen_range(-2..=1)}),
+            _ => rand_slice(rng),
+        })
+        .collect();
+    json!({"tuple": parts})
 }
 
 fn key_of(k: &J) -> Subscript {
@@ -161,11 +179,23 @@ fn extent_ok(
     lo + offset >= 0 && hi + offset <= len as isize
 }
 
-fn gen_case(rng: &mut ChaCha8Rng, id: usize) -> Case {
+/// `mixed`: N-D views (2-4 dimensions) whose gets and sets mostly use mixed keys.
+fn gen_case(rng: &mut ChaCha8Rng, id: usize, mixed: bool) -> Case {
     let fmt = FORMATS.choose(rng).copied().unwrap_or("B").to_owned();
     let f = Format::parse(&fmt, Dialect::Struct).expect("palette format");
     let isz = f.size();
-    let ndim = *[0usize, 1, 1, 1, 2, 2, 3].choose(rng).unwrap_or(&1);
+    let ndim = if mixed {
+        *[2usize, 2, 3, 3, 4].choose(rng).unwrap_or(&2)
+    } else {
+        *[0usize, 1, 1, 1, 2, 2, 3].choose(rng).unwrap_or(&1)
+    };
+    let key = |rng: &mut ChaCha8Rng| {
+        if mixed && rng.gen_bool(0.7) {
+            rand_mixed(rng)
+        } else {
+            rand_key(rng)
+        }
+    };
     let shape: Vec<usize> = (0..ndim)
         .map(|_| {
             if rng.gen_bool(0.08) {
@@ -218,10 +248,10 @@ fn gen_case(rng: &mut ChaCha8Rng, id: usize) -> Case {
             0..=2 => json!({"op": "desc", "v": v}),
             3..=7 => {
                 names.push(format!("v{k}"));
-                json!({"op": "get", "v": v, "key": rand_key(rng)})
+                json!({"op": "get", "v": v, "key": key(rng)})
             }
             8..=10 => {
-                let key = rand_key(rng);
+                let key = key(rng);
                 let sliced = key.get("slice").is_some() || key.get("tuple").is_some();
                 if sliced && rng.gen_bool(0.3) {
                     let src = names.choose(rng).cloned().unwrap_or_else(|| "m".into());
@@ -516,10 +546,10 @@ fn comparable(py: &str) -> bool {
     py != "skip" && py != "missing"
 }
 
-fn differential(seed: u64, n: usize) -> usize {
+fn differential(seed: u64, n: usize, mixed_mode: bool) -> usize {
     eprintln!("memoryview differential: seed {seed:#x}, {n} cases");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let cases: Vec<Case> = (0..n).map(|i| gen_case(&mut rng, i)).collect();
+    let cases: Vec<Case> = (0..n).map(|i| gen_case(&mut rng, i, mixed_mode)).collect();
     let py = run_python(&cases);
     assert_eq!(
         py.len(),
@@ -531,6 +561,9 @@ fn differential(seed: u64, n: usize) -> usize {
     let mut compared = 0;
     let mut not_comparable = 0;
     let mut oracle_skips = 0;
+    // Ops whose key mixes ints and slices (the extension): compared, and how many of them
+    // gave a view or assigned (rather than an error).
+    let (mut mixed, mut mixed_ok) = (0, 0);
     let mut failures = Vec::new();
     for (c, p) in cases.iter().zip(&py) {
         let skipped: Vec<bool> = p.iter().map(|x| x == "skip" || x == "missing").collect();
@@ -542,6 +575,11 @@ fn differential(seed: u64, n: usize) -> usize {
                 continue;
             }
             compared += 1;
+            let op = k.checked_sub(1).map(|i| &c.json["ops"][i]);
+            if op.is_some_and(|op| is_mixed_key(&op["key"])) {
+                mixed += 1;
+                mixed_ok += usize::from(pp.starts_with("ok:"));
+            }
             if pp != rr {
                 failures.push(format!(
                     "seed {seed} case {} op {}:\n  case: {}\n  python: {pp}\n  rust:   {rr}",
@@ -576,9 +614,19 @@ fn differential(seed: u64, n: usize) -> usize {
         );
     }
     eprintln!(
-        "  seed {seed:#x}: {compared} results compared, {not_comparable} not comparable ({oracle_skips} oracle skips, the rest ops on views the oracle never created)"
+        "  seed {seed:#x}: {compared} results compared, {not_comparable} not comparable ({oracle_skips} oracle skips, the rest ops on views the oracle never created); {mixed} with mixed int/slice keys ({mixed_ok} views or assignments)"
     );
+    if mixed_mode {
+        assert!(mixed_ok > n / 8, "too few mixed-key results: {mixed_ok}");
+    }
     compared
+}
+
+/// A tuple key with both ints and slices (`m[1, ::2]`).
+fn is_mixed_key(k: &J) -> bool {
+    k["tuple"].as_array().is_some_and(|t| {
+        t.iter().any(|x| x.get("int").is_some()) && t.iter().any(|x| x.get("slice").is_some())
+    })
 }
 
 #[test]
@@ -593,10 +641,22 @@ fn random_views_match_cpython() {
     let per_seed = 3000;
     let mut compared = 0;
     for seed in seeds {
-        compared += differential(seed, per_seed);
+        compared += differential(seed, per_seed, false);
     }
     let n = seeds.len() * per_seed;
     eprintln!("memoryview differential: {n} cases, {compared} compared results");
+    assert!(compared > n * 3);
+}
+
+/// The mixed int/slice extension (`m[1, ::2]`, `m[0:1, 0:1, -1]`, get and set) against the
+/// oracle's model: numpy basic indexing computed from the view's shape and strides, built as
+/// a real CPython memoryview over the same memory, so every later operation (attributes,
+/// tolist, tobytes, further subscripts, assignments through it) is CPython's.
+#[test]
+fn mixed_int_slice_keys_match_the_model() {
+    let (seed, n) = (0x5eed_00aau64, 3000);
+    let compared = differential(seed, n, true);
+    eprintln!("mixed-key differential: {n} cases, {compared} compared results");
     assert!(compared > n * 3);
 }
 

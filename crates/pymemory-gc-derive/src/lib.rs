@@ -1,15 +1,21 @@
 //! `#[derive(Trace)]` and `#[derive(Finalize)]` for `pymemory-gc` (re-exported as
 //! `pymemory_gc::Trace` / `pymemory::gc::Trace`, next to the traits of the same name).
 //!
-//! ```ignore
+//! ```
+//! use std::cell::RefCell;
 //! use pymemory_gc::{Finalize, Gc, Trace};
 //!
 //! #[derive(Trace, Finalize)]
 //! struct Node {
-//!     children: Vec<Gc<Node>>,
+//!     children: RefCell<Vec<Gc<Node>>>,
 //!     #[trace(skip)] // holds no Gc
-//!     label: std::fs::File,
+//!     label: std::path::PathBuf,
 //! }
+//!
+//! let node = Gc::new(Node { children: RefCell::new(Vec::new()), label: "root".into() });
+//! node.children.borrow_mut().push(node.clone()); // a self-cycle
+//! drop(node);
+//! assert_eq!(pymemory_gc::collect(), 1);
 //! ```
 //!
 //! Paths: the generated code names `::pymemory_gc` when the deriving package is

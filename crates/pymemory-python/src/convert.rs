@@ -30,16 +30,21 @@ fn is_float_code(code: char) -> bool {
     matches!(code, 'e' | 'f' | 'd')
 }
 
-/// An `int` as `Value::Int`, saturated to the `i128` range: every format rejects a value
-/// that large with the same range error either way.
+/// An `int` as a `Value`, exact: `Value::Int` within `i128`, else `Value::BigInt`.
 fn int_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    match obj.extract::<i128>() {
-        Ok(v) => Ok(Value::Int(v)),
-        Err(_) => {
-            let negative = obj.lt(0)?;
-            Ok(Value::Int(if negative { i128::MIN } else { i128::MAX }))
-        }
+    if let Ok(v) = obj.extract::<i128>() {
+        return Ok(Value::Int(v));
     }
+    // int.__abs__ / bit_length / to_bytes on the int itself (no decimal digit limit,
+    // unlike str()), whatever a subclass overrides.
+    let int_type = obj.py().get_type::<PyInt>();
+    let negative = int_type.call_method1("__lt__", (obj, 0))?.is_truthy()?;
+    let magnitude = int_type.call_method1("__abs__", (obj,))?;
+    let bits: usize = magnitude.call_method0("bit_length")?.extract()?;
+    let bytes: Vec<u8> = magnitude
+        .call_method1("to_bytes", (bits.div_ceil(8), "little"))?
+        .extract()?;
+    Ok(Value::int_from_magnitude_le(negative, &bytes))
 }
 
 /// Converts `obj` for the format code `code` (`None`: no code is known, e.g. an extra
@@ -52,21 +57,8 @@ pub(crate) fn to_value_for(obj: &Bound<'_, PyAny>, code: Option<char>) -> PyResu
         return Ok(Value::Bool(b.is_true()));
     }
     if obj.is_instance_of::<PyInt>() {
-        if let Some(c) = code
-            && is_float_code(c)
-        {
-            // An int stays an Int (CPython words float overflow of an int argument as
-            // "int too large to convert"); beyond i128 it goes through PyFloat_AsDouble,
-            // whose failure CPython reports as "not a float".
-            if let Ok(v) = obj.extract::<i128>() {
-                return Ok(Value::Int(v));
-            }
-            return match obj.extract::<f64>() {
-                Ok(x) if c == 'd' => Ok(Value::Float(x)),
-                Ok(_) => int_value(obj),
-                Err(_) => Ok(placeholder()),
-            };
-        }
+        // Exact at any size: the packer rounds it for float codes (or raises as CPython
+        // does) and range-checks it for integer codes.
         return int_value(obj);
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
@@ -135,6 +127,18 @@ pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, 
             Ok(small) => small.into_pyobject(py)?.into_any(),
             Err(_) => (*i).into_pyobject(py)?.into_any(),
         },
+        // Beyond i128: int.from_bytes of the magnitude (no decimal digit limit).
+        Value::BigInt(b) => {
+            let bytes = PyBytes::new(py, &b.magnitude_le_bytes());
+            let magnitude = py
+                .get_type::<PyInt>()
+                .call_method1("from_bytes", (bytes, "little"))?;
+            if b.is_negative() {
+                magnitude.neg()?
+            } else {
+                magnitude
+            }
+        }
         Value::Float(x) => PyFloat::new(py, *x).into_any(),
         Value::Complex { re, im } => PyComplex::from_doubles(py, *re, *im).into_any(),
         Value::Bytes(b) => PyBytes::new(py, b).into_any(),

@@ -25,54 +25,43 @@ pub(crate) struct Fast {
 }
 
 /// One export of a view held for the length of a bulk operation, so Python code that runs
-/// meanwhile (finalizers during allocation) cannot release it under our feet.
-struct Hold<'a> {
-    view: &'a MemoryView,
-    raw: RawBuffer,
-}
+/// meanwhile (finalizers during allocation) cannot release it under our feet. The export
+/// ends when the descriptor is dropped.
+struct Hold(#[expect(dead_code, reason = "held only for its drop")] RawBuffer);
 
-impl<'a> Hold<'a> {
-    fn new(view: &'a MemoryView) -> Option<Hold<'a>> {
-        let raw = view.get_buffer(BufferFlags::FULL_RO).ok()?;
-        Some(Hold { view, raw })
-    }
-}
-
-impl Drop for Hold<'_> {
-    fn drop(&mut self) {
-        self.view.release_buffer(&self.raw);
+impl Hold {
+    fn new(view: &MemoryView) -> Option<Hold> {
+        view.get_buffer(BufferFlags::FULL_RO).ok().map(Hold)
     }
 }
 
 impl Fast {
     /// The fast descriptor of `view`, if it has one.
     pub(crate) fn of(view: &MemoryView) -> Option<Fast> {
-        let raw = view.get_buffer(BufferFlags::FULL_RO).ok()?;
-        view.release_buffer(&raw);
-        if raw.suboffsets.is_some() {
+        // The borrowed layout: no export, no allocation; `buf` stays valid while the view
+        // is not released (see the module docs).
+        let l = view.layout().ok()?;
+        if l.suboffsets.is_some() {
             return None;
         }
-        let format = raw.format.as_deref().unwrap_or("B");
         let code = {
-            let f = format.strip_prefix('@').unwrap_or(format);
+            let f = l.format.strip_prefix('@').unwrap_or(l.format);
             let mut chars = f.chars();
             match (chars.next(), chars.next()) {
-                (Some(c), None) if native_item_size(c) == Some(raw.itemsize) => Some(c),
+                (Some(c), None) if native_item_size(c) == Some(l.itemsize) => Some(c),
                 _ => None,
             }
         };
-        let items = match (&raw.shape, &raw.strides, code) {
-            (Some(shape), Some(strides), Some(c)) if raw.ndim == 1 => {
-                Some((shape[0], strides[0], c))
-            }
+        let items = match code {
+            Some(c) if l.shape.len() == 1 => Some((l.shape[0], l.strides[0], c)),
             _ => None,
         };
-        let contiguous = raw.is_contiguous('C').then_some(raw.len);
+        let contiguous = l.c_contiguous.then_some(l.len);
         Some(Fast {
-            buf: raw.buf,
+            buf: l.buf,
             items,
             contiguous,
-            readonly: raw.readonly,
+            readonly: l.readonly,
         })
     }
 

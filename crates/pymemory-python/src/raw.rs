@@ -168,9 +168,10 @@ impl Drop for PyBufferGuard {
 }
 
 /// What a pymemory object's export keeps alive until `bf_releasebuffer`: the exporter
-/// handle, the descriptor it returned, and the C arrays the `Py_buffer` points into.
+/// handle and the descriptor it returned (the Rust export, which ends when they are
+/// dropped), and the C arrays the `Py_buffer` points into.
 struct ExportState {
-    exporter: Box<dyn BufferExporter>,
+    _exporter: Box<dyn BufferExporter>,
     raw: RawBuffer,
     format: Option<CString>,
     shape: Vec<ffi::Py_ssize_t>,
@@ -199,10 +200,8 @@ pub(crate) unsafe fn fill_export(
     let format = match &raw.format {
         Some(f) => match CString::new(f.as_bytes()) {
             Ok(c) => Some(c),
-            Err(_) => {
-                exporter.release_buffer(&raw);
-                return Err(PyBufferError::new_err("format contains a NUL character"));
-            }
+            // Returning drops `raw`, which ends the export.
+            Err(_) => return Err(PyBufferError::new_err("format contains a NUL character")),
         },
         None => None,
     };
@@ -215,7 +214,7 @@ pub(crate) unsafe fn fill_export(
     let strides = raw.strides.as_deref().map(to_ssize).unwrap_or_default();
     let suboffsets = raw.suboffsets.as_deref().map(to_ssize).unwrap_or_default();
     let mut state = Box::new(ExportState {
-        exporter,
+        _exporter: exporter,
         raw,
         format,
         shape,
@@ -280,7 +279,8 @@ pub(crate) unsafe fn release_export(view: *mut ffi::Py_buffer) {
         (*view).internal = std::ptr::null_mut();
         Box::from_raw(internal)
     };
-    state.exporter.release_buffer(&state.raw);
+    // Dropping the state drops the descriptor: the Rust export ends here.
+    drop(state);
 }
 
 /// One item of a single-code native format, read into Rust (see [`read_item`]).

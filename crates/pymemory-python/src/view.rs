@@ -593,12 +593,15 @@ impl PyMemoryView {
             let v = s.item_value(value)?;
             return s.view.set(sub, &v).py_err(py);
         }
-        // CPython rejects the key before it asks the value for a buffer.
+        // CPython rejects the key before it asks the value for a buffer. Accepted: ints,
+        // slices, and (extension) ints and slices mixed, at most one per dimension.
         let key_ok = match &sub {
             Subscript::Single(Index::Slice(_)) => true,
             Subscript::Tuple(t) => {
                 t.iter().all(|k| matches!(k, Index::Int(_)))
                     || (!t.is_empty() && t.iter().all(|k| matches!(k, Index::Slice(_))))
+                    || (t.len() <= s.view.ndim().unwrap_or(0)
+                        && t.iter().all(|k| !matches!(k, Index::Ellipsis)))
             }
             Subscript::Single(_) => false,
         };

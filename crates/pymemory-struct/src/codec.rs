@@ -142,13 +142,26 @@ pub(crate) fn decode(item: &LayoutItem, bytes: &[u8]) -> Result<Value> {
     })
 }
 
-/// Python's `PyFloat_AsDouble` for the float codes.
+/// Python's `PyFloat_AsDouble` for the float codes: `None` when it fails, which CPython
+/// reports as "required argument is not a float" (for an int, `int.__float__` overflow:
+/// `struct.pack('d', 10**400)`).
 fn as_f64(value: &Value) -> Option<f64> {
     match value {
         Value::Float(x) => Some(*x),
         Value::Int(i) => Some(*i as f64),
+        Value::BigInt(b) => b.to_f64().ok(),
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
         _ => None,
+    }
+}
+
+/// `operator.index(v)` for the integer codes, with a value outside `i128` standing in as
+/// `i128::MIN`/`i128::MAX`: every integer code's range lies inside `i128`, so the range
+/// check (and so CPython's range error) is the same as for the exact value.
+fn int_for_range_check(value: &Value) -> Option<i128> {
+    match value {
+        Value::BigInt(b) => Some(b.saturating_i128()),
+        other => other.as_index(),
     }
 }
 
@@ -171,7 +184,7 @@ fn pack_f32(x: f64, value: &Value, native: bool) -> Result<u32> {
 
 fn float_overflow(value: &Value, code: &str) -> Error {
     // CPython's pack loop rewrites an OverflowError raised for an int argument.
-    if matches!(value, Value::Int(_) | Value::Bool(_)) {
+    if matches!(value, Value::Int(_) | Value::BigInt(_) | Value::Bool(_)) {
         too_large()
     } else {
         Error::new(
@@ -257,7 +270,7 @@ pub(crate) fn encode(item: &LayoutItem, value: &Value, out: &mut [u8]) -> Result
     let order = item.order;
     match item.op {
         Op::Int { signed } => {
-            let v = value.as_index().ok_or_else(not_int)?;
+            let v = int_for_range_check(value).ok_or_else(not_int)?;
             let bits = 8 * item.size as u32;
             let ok = if signed {
                 let max = (1i128 << (bits - 1)) - 1;
@@ -271,7 +284,7 @@ pub(crate) fn encode(item: &LayoutItem, value: &Value, out: &mut [u8]) -> Result
             write_uint(out, v as u64, order);
         }
         Op::Pointer => {
-            let v = value.as_index().ok_or_else(not_int)?;
+            let v = int_for_range_check(value).ok_or_else(not_int)?;
             if v < i128::from(i64::MIN) || v > i128::from(u64::MAX) {
                 return Err(too_large());
             }

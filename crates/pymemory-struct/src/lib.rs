@@ -22,6 +22,11 @@
 //! per-element decoding plan, so decoding a record is one allocation and one tight loop
 //! (the crate's only `unsafe` code, in its `fast` module, checked under Miri).
 //!
+//! Ints are exact at any size, as in Python: `Value::Int(i128)` holds every int a format
+//! can store, and [`Value::BigInt`] the rest (`2**200`, `-(10**400)`), never clamped or
+//! wrapped. Integer codes refuse such values with their range error; float codes pack
+//! the correctly rounded float or raise as CPython does.
+//!
 //! Compatibility target: CPython 3.14's `struct` (including the `F`/`D` complex codes
 //! and the 3.12+ range-error wording); the PEP 3118 dialect reads formats as numpy does,
 //! except that a count stays a repeat count and the top level is not padded, as in
@@ -29,6 +34,7 @@
 
 #![doc(test(attr(deny(warnings))))]
 
+mod bigint;
 mod codec;
 mod error;
 mod fast;
@@ -39,6 +45,7 @@ mod printable;
 mod repr;
 mod value;
 
+pub use bigint::BigInt;
 pub use error::{Error, ExceptionKind, Result};
 pub use format::{ByteOrder, Dialect, Format, LayoutItem};
 pub use module::{IterUnpack, Struct, calcsize, iter_unpack, pack, pack_into, unpack, unpack_from};

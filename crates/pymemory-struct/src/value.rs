@@ -2,6 +2,7 @@
 
 use std::fmt::{self, Write};
 
+use crate::bigint::{self, BigInt, MAX_STR_DIGITS};
 use crate::error::{Error, ExceptionKind, Result};
 use crate::repr;
 
@@ -19,8 +20,12 @@ use crate::repr;
 pub enum Value {
     /// `bool`.
     Bool(bool),
-    /// `int`; every integer a format can hold (the full `i64` and `u64` ranges) fits.
+    /// `int` in the `i128` range, which holds every integer a format can store (the
+    /// full `i64` and `u64` ranges).
     Int(i128),
+    /// `int` outside the `i128` range, exact (`2**200`, `-(10**400)`). Never holds a
+    /// value that fits `i128`: each int has one form, so derived `==` is Python's.
+    BigInt(BigInt),
     /// `float`.
     Float(f64),
     /// `complex`.
@@ -47,6 +52,7 @@ impl Value {
         match self {
             Value::Bool(b) => *b,
             Value::Int(i) => *i != 0,
+            Value::BigInt(_) => true,
             Value::Float(x) => *x != 0.0,
             Value::Complex { re, im } => *re != 0.0 || *im != 0.0,
             Value::Bytes(b) => !b.is_empty(),
@@ -60,7 +66,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
+            Value::Int(_) | Value::BigInt(_) => "int",
             Value::Float(_) => "float",
             Value::Complex { .. } => "complex",
             Value::Bytes(_) => "bytes",
@@ -71,6 +77,9 @@ impl Value {
     }
 
     /// The value as a Python integer (`operator.index(v)`): ints and bools only.
+    ///
+    /// `None` also for a [`Value::BigInt`], which no `i128` holds; a range check can use
+    /// [`BigInt::saturating_i128`] for it.
     #[must_use]
     pub fn as_index(&self) -> Option<i128> {
         match self {
@@ -87,11 +96,14 @@ impl Value {
     /// `False`, bytes literals `b'..'` / `b".."` / `rb'..'` with Python's escapes, string
     /// literals `'..'`, tuples `(1, 2)`, `(1,)`, `()` and lists `[1, 2]`.
     ///
-    /// Integer literals outside `i128` are clamped to `i128::MIN` / `i128::MAX`; no format
-    /// can hold such a value, so packing them still fails with CPython's range error.
+    /// Integers are exact at any size: outside `i128` they become [`Value::BigInt`]. As in
+    /// CPython, a decimal integer literal may have at most 4300 digits (hex, octal and
+    /// binary ones are unlimited).
     ///
     /// # Errors
-    /// `ValueError` when `text` is not one of the literals above.
+    /// `ValueError` when `text` is not one of the literals above (or is a decimal int of
+    /// more than 4300 digits); `OverflowError` when an int too large for a float is
+    /// added to an imaginary number (`10**400 + 1j`), as Python's `ast.literal_eval`.
     ///
     /// ```
     /// use pymemory_struct::Value;
@@ -120,6 +132,7 @@ impl fmt::Display for Value {
             Value::Bool(true) => f.write_str("True"),
             Value::Bool(false) => f.write_str("False"),
             Value::Int(i) => write!(f, "{i}"),
+            Value::BigInt(b) => fmt::Display::fmt(b, f),
             Value::Float(x) => repr::write_float(f, *x, true, false),
             Value::Complex { re, im } => repr::write_complex(f, *re, *im),
             Value::Bytes(b) => repr::write_bytes(f, b),
@@ -416,7 +429,7 @@ impl Parser<'_> {
             self.skip_ws();
             let second = self.number()?;
             let negate = op == Some('-');
-            return combine(first, second, negate).ok_or_else(|| self.malformed());
+            return combine(first, second, negate)?.ok_or_else(|| self.malformed());
         }
         self.pos = save;
         Ok(first)
@@ -463,7 +476,7 @@ impl Parser<'_> {
             })
             .map_or(rest.len(), |(i, _)| i);
         let token = &rest[..len];
-        let value = parse_number(token).ok_or_else(|| self.malformed())?;
+        let value = parse_number(token)?.ok_or_else(|| self.malformed())?;
         self.pos += len;
         Ok(value)
     }
@@ -476,9 +489,10 @@ fn push_char(out: &mut Vec<u8>, c: char) {
 
 fn negate(v: Value) -> Value {
     match v {
-        // A clamped literal (i128::MAX) clamps to i128::MIN once negated.
-        Value::Int(i128::MAX) => Value::Int(i128::MIN),
-        Value::Int(i) => Value::Int(-i),
+        Value::Int(i) => i
+            .checked_neg()
+            .map_or_else(|| bigint::normalise(false, vec![0, 1 << 63]), Value::Int),
+        Value::BigInt(b) => b.negated(),
         Value::Float(x) => Value::Float(-x),
         Value::Complex { re, im } => Value::Complex { re: -re, im: -im },
         other => other,
@@ -487,17 +501,19 @@ fn negate(v: Value) -> Value {
 
 /// `first + second` or `first - second`, where exactly the second is imaginary,
 /// evaluated as Python does: `complex(a, 0.0) ± complex(0.0, b)`, so signed zeros
-/// come out as in `ast.literal_eval("1-0j") == (1+0j)`.
-fn combine(first: Value, second: Value, subtract: bool) -> Option<Value> {
+/// come out as in `ast.literal_eval("1-0j") == (1+0j)`. An int too large for a float
+/// is Python's `OverflowError`.
+fn combine(first: Value, second: Value, subtract: bool) -> Result<Option<Value>> {
     let a = match first {
         Value::Int(i) => i as f64,
+        Value::BigInt(b) => b.to_f64()?,
         Value::Float(x) => x,
-        _ => return None,
+        _ => return Ok(None),
     };
     let Value::Complex { re: b_re, im: b_im } = second else {
-        return None;
+        return Ok(None);
     };
-    Some(if subtract {
+    Ok(Some(if subtract {
         Value::Complex {
             re: a - b_re,
             im: 0.0 - b_im,
@@ -507,29 +523,28 @@ fn combine(first: Value, second: Value, subtract: bool) -> Option<Value> {
             re: a + b_re,
             im: 0.0 + b_im,
         }
-    })
+    }))
 }
 
-/// Parses one unsigned numeric token: int, float or imaginary.
-fn parse_number(token: &str) -> Option<Value> {
+/// Parses one unsigned numeric token: int, float or imaginary (`None`: malformed).
+fn parse_number(token: &str) -> Result<Option<Value>> {
     if let Some(body) = token.strip_suffix(['j', 'J']) {
-        let v = parse_number(body)?;
-        let im = match v {
-            Value::Int(i) if !is_radix_int(body) => i as f64,
-            Value::Float(x) => x,
-            _ => return None,
+        // An imaginary literal is a float literal: digits alone (leading zeros allowed,
+        // any length, `1e999j` and a 400-digit `...j` are `infj`) or a float.
+        let digits_only = !body.is_empty()
+            && body.chars().all(|c| c.is_ascii_digit() || c == '_')
+            && underscores_ok(body);
+        let im = if digits_only {
+            body.replace('_', "").parse::<f64>().ok()
+        } else {
+            parse_float(body)
         };
-        return Some(Value::Complex { re: 0.0, im });
+        return Ok(im.map(|im| Value::Complex { re: 0.0, im }));
     }
-    if let Some(i) = parse_int(token) {
-        return Some(Value::Int(i));
+    if let Some(v) = parse_int(token)? {
+        return Ok(Some(v));
     }
-    parse_float(token).map(Value::Float)
-}
-
-fn is_radix_int(token: &str) -> bool {
-    let lower = token.to_ascii_lowercase();
-    lower.starts_with("0x") || lower.starts_with("0o") || lower.starts_with("0b")
+    Ok(parse_float(token).map(Value::Float))
 }
 
 /// Checks Python's rule for `_`: only single underscores between digits.
@@ -537,7 +552,8 @@ fn underscores_ok(digits: &str) -> bool {
     !digits.starts_with('_') && !digits.ends_with('_') && !digits.contains("__")
 }
 
-fn parse_int(token: &str) -> Option<i128> {
+/// An int literal, exact at any size (`Ok(None)`: not an int literal).
+fn parse_int(token: &str) -> Result<Option<Value>> {
     let lower = token.to_ascii_lowercase();
     let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
         (16, d.strip_prefix('_').unwrap_or(d))
@@ -549,34 +565,30 @@ fn parse_int(token: &str) -> Option<i128> {
         (10, lower.as_str())
     };
     if digits.is_empty() || !underscores_ok(digits) {
-        return None;
+        return Ok(None);
     }
     if radix == 10 && digits.len() > 1 && digits.starts_with('0') {
         // Python rejects leading zeros in decimal literals except for zero itself.
         if !digits.chars().all(|c| c == '0' || c == '_') {
-            return None;
+            return Ok(None);
         }
     }
-    let mut value: u128 = 0;
-    let mut saturated = false;
-    for c in digits.chars() {
-        if c == '_' {
-            continue;
-        }
-        let d = c.to_digit(radix)?;
-        match value
-            .checked_mul(u128::from(radix))
-            .and_then(|v| v.checked_add(u128::from(d)))
-        {
-            Some(v) => value = v,
-            None => saturated = true,
-        }
+    let clean = digits.replace('_', "");
+    if !clean.chars().all(|c| c.is_digit(radix)) {
+        return Ok(None);
     }
-    if saturated || value > i128::MAX as u128 {
-        // Clamped; see `Value::parse_literal`.
-        return Some(i128::MAX);
+    if radix == 10 && clean.len() > MAX_STR_DIGITS {
+        // CPython's int_max_str_digits guard (quadratic decimal conversion).
+        return Err(Error::new(
+            ExceptionKind::ValueError,
+            format!(
+                "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion: \
+                 value has {} digits; use sys.set_int_max_str_digits() to increase the limit",
+                clean.len()
+            ),
+        ));
     }
-    Some(value as i128)
+    Ok(bigint::parse_digits(&clean, radix))
 }
 
 fn parse_float(token: &str) -> Option<f64> {
@@ -657,11 +669,42 @@ mod tests {
         assert_eq!(p("-2j"), "(-0-2j)");
         assert_eq!(
             p("99999999999999999999999999999999999999999999"),
-            i128::MAX.to_string()
+            "99999999999999999999999999999999999999999999"
         );
         assert_eq!(
-            p("-99999999999999999999999999999999999999999999"),
-            i128::MIN.to_string()
+            p("-99_999999999999999999999999999999999999999999"),
+            "-99999999999999999999999999999999999999999999"
+        );
+        assert_eq!(
+            p("0x_ffff_ffff_ffff_ffff_ffff_ffff_ffff_ffff_f"),
+            "5444517870735015415413993718908291383295"
+        );
+        assert_eq!(p(&i128::MAX.to_string()), i128::MAX.to_string());
+        assert_eq!(
+            Value::parse_literal("-170141183460469231731687303715884105728").unwrap(),
+            Value::Int(i128::MIN)
+        );
+        assert!(matches!(
+            Value::parse_literal("170141183460469231731687303715884105728").unwrap(),
+            Value::BigInt(_)
+        ));
+        assert_eq!(p(&"9".repeat(4300)), "9".repeat(4300));
+        assert_eq!(
+            p(&"9".repeat(4301)),
+            "ValueError: Exceeds the limit (4300 digits) for integer string conversion: \
+             value has 4301 digits; use sys.set_int_max_str_digits() to increase the limit"
+        );
+        assert_eq!(p(&format!("{}j", "1".repeat(400))), "infj");
+        assert_eq!(p("01j"), "1j");
+        assert_eq!(p("1_0j"), "10j");
+        assert_eq!(p("0x10j"), "ValueError: malformed node or string: '0x10j'");
+        assert_eq!(
+            p(&format!("{}+2j", "1".repeat(400))),
+            "OverflowError: int too large to convert to float"
+        );
+        assert_eq!(
+            p(&format!("-{}-2j", "1".repeat(40))),
+            "(-1.1111111111111112e+39-2j)"
         );
         assert_eq!(p(&i128::MIN.to_string()), i128::MIN.to_string());
     }

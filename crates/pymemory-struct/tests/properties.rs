@@ -120,4 +120,46 @@ proptest! {
         let v = Value::Tuple(vec![Value::Float(x), Value::Int(i.into()), Value::Bytes(x.to_le_bytes().to_vec())]);
         prop_assert_eq!(Value::parse_literal(&v.to_string()).unwrap(), v);
     }
+
+    /// Ints of any size: one form per value (`Value::Int` exactly when it fits i128),
+    /// repr -> parse identity, hex and decimal spellings agree, and the exact float
+    /// comparison is consistent with the rounded conversion (`v == float(v)` iff exact;
+    /// otherwise `float(v)` lies on the correct side within one ulp).
+    #[test]
+    fn ints_of_any_size(neg in any::<bool>(), mag in proptest::collection::vec(any::<u8>(), 0..160)) {
+        let v = Value::int_from_magnitude_le(neg, &mag);
+        let hex: String = mag.iter().rev().map(|b| format!("{b:02x}")).collect();
+        let sign = if neg { "-" } else { "" };
+        let from_hex = Value::parse_literal(&format!("{sign}0x0{hex}")).unwrap();
+        prop_assert_eq!(&from_hex, &v);
+        prop_assert_eq!(&Value::parse_literal(&v.to_string()).unwrap(), &v);
+        let fits = mag.iter().skip(16).all(|&b| b == 0)
+            && Value::parse_literal(&v.to_string()).is_ok_and(|x| matches!(x, Value::Int(_)));
+        match &v {
+            Value::Int(_) => prop_assert!(fits),
+            Value::BigInt(b) => {
+                prop_assert!(b.to_string().parse::<i128>().is_err());
+                prop_assert_eq!(b.is_negative(), neg);
+                if let Ok(x) = b.to_f64() {
+                    let o = b.cmp_f64(x).unwrap();
+                    prop_assert_eq!(o == std::cmp::Ordering::Equal, b.exact_f64().is_some());
+                    // x is the nearest float: v lies strictly inside (prev(x), next(x)).
+                    let up = |y: f64| if y >= 0.0 { f64::from_bits(y.to_bits() + 1) } else { f64::from_bits(y.to_bits() - 1) };
+                    let down = |y: f64| -up(-y);
+                    match o {
+                        std::cmp::Ordering::Greater if up(x).is_finite() => {
+                            prop_assert_eq!(b.cmp_f64(up(x)), Some(std::cmp::Ordering::Less));
+                        }
+                        std::cmp::Ordering::Less if down(x).is_finite() => {
+                            prop_assert_eq!(b.cmp_f64(down(x)), Some(std::cmp::Ordering::Greater));
+                        }
+                        _ => {}
+                    }
+                } else {
+                    prop_assert!(b.bit_length() >= 1024);
+                }
+            }
+            other => prop_assert!(false, "{other:?}"),
+        }
+    }
 }

@@ -260,3 +260,92 @@ fn struct_object_api() {
         Some('d')
     );
 }
+
+/// `int(s, 0)` for a literal outside `i128`.
+fn big(text: &str) -> Value {
+    let v = Value::parse_literal(text).expect("int literal");
+    assert!(matches!(v, Value::BigInt(_)), "{text}");
+    v
+}
+
+#[test]
+fn ints_beyond_i128_are_exact_in_float_codes() {
+    let two200 = big(&format!("0x1{}", "0".repeat(50)));
+    let ten400 = big(&format!("1{}", "0".repeat(400)));
+    // struct.pack('<d', 2**200) == struct.pack('<d', 2.0**200): packed exactly, not clamped.
+    assert_eq!(
+        pack("<d", std::slice::from_ref(&two200)).unwrap(),
+        2f64.powi(200).to_le_bytes()
+    );
+    // struct.pack('<d', -(2**200))
+    let neg = Value::parse_literal(&format!("-{two200}")).unwrap();
+    assert_eq!(
+        pack("<d", &[neg]).unwrap(),
+        (-(2f64.powi(200))).to_le_bytes()
+    );
+    // struct.pack('d', 10**400): int.__float__ overflows; CPython reports "not a float".
+    assert_eq!(
+        err(pack("d", std::slice::from_ref(&ten400))),
+        "struct.error: required argument is not a float"
+    );
+    // struct.pack('<f', 2**200) / struct.pack('<e', 2**200): PyFloat_Pack4/2 overflow,
+    // which the pack loop rewrites for an int argument.
+    for fmt in ["<f", ">f", "=f", "<e", "e", "!e"] {
+        assert_eq!(
+            err(pack(fmt, std::slice::from_ref(&two200))),
+            "struct.error: int too large to convert",
+            "{fmt}"
+        );
+    }
+    // struct.pack('f', 2**200): the native code is a C cast, so inf.
+    assert_eq!(
+        pack("f", std::slice::from_ref(&two200)).unwrap(),
+        f32::INFINITY.to_ne_bytes()
+    );
+    // struct.pack('?', 10**400) == b'\x01'
+    assert_eq!(pack("?", std::slice::from_ref(&ten400)).unwrap(), [1]);
+    // The 3.14 complex codes: struct.pack('<D', 2**200), '<F' overflows like '<f',
+    // native 'F' casts to inf, and 10**400 is "not a complex".
+    let mut d = 2f64.powi(200).to_le_bytes().to_vec();
+    d.extend(0f64.to_le_bytes());
+    assert_eq!(pack("<D", std::slice::from_ref(&two200)).unwrap(), d);
+    assert_eq!(
+        err(pack("<F", std::slice::from_ref(&two200))),
+        "struct.error: int too large to convert"
+    );
+    let mut f = f32::INFINITY.to_ne_bytes().to_vec();
+    f.extend(0f32.to_ne_bytes());
+    assert_eq!(pack("F", std::slice::from_ref(&two200)).unwrap(), f);
+    assert_eq!(
+        err(pack("<D", &[ten400])),
+        "struct.error: required argument is not a complex"
+    );
+}
+
+#[test]
+fn ints_beyond_i128_get_the_integer_range_errors() {
+    // struct.pack('<Q', 2**200), struct.pack('b', -(2**200)), struct.pack('P', 2**128)
+    let two200 = big(&format!("0x1{}", "0".repeat(50)));
+    let neg = Value::parse_literal(&format!("-{two200}")).unwrap();
+    assert_eq!(
+        err(pack("<Q", std::slice::from_ref(&two200))),
+        "struct.error: 'Q' format requires 0 <= number <= 18446744073709551615"
+    );
+    assert_eq!(
+        err(pack("b", std::slice::from_ref(&neg))),
+        "struct.error: 'b' format requires -128 <= number <= 127"
+    );
+    assert_eq!(
+        err(pack(">q", &[neg])),
+        "struct.error: 'q' format requires -9223372036854775808 <= number <= 9223372036854775807"
+    );
+    assert_eq!(
+        err(pack("P", &[big("340282366920938463463374607431768211456")])),
+        "struct.error: int too large to convert"
+    );
+    // struct.pack('i', '2**200') is still a type error, not a range error.
+    assert_eq!(
+        err(pack("i", &[Value::Str("x".into())])),
+        "struct.error: required argument is not an integer"
+    );
+}

@@ -87,7 +87,7 @@ impl Descr {
 pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
+        Value::Int(_) | Value::BigInt(_) => "int",
         Value::Float(_) => "float",
         Value::Complex { .. } => "complex",
         Value::Bytes(_) => "bytes",
@@ -106,6 +106,9 @@ pub(crate) fn as_index(v: &Value) -> Result<i128> {
     match v {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(i128::from(*b)),
+        // Outside i128, so outside every C range: the saturated value gets the same
+        // OverflowError as the exact one.
+        Value::BigInt(b) => Ok(b.saturating_i128()),
         other => Err(Error::new(
             ExceptionKind::TypeError,
             format!(
@@ -125,6 +128,8 @@ fn as_double(v: &Value) -> Result<f64> {
             reason = "Python rounds int to float the same way"
         )]
         Value::Int(i) => Ok(*i as f64),
+        // int.__float__: correctly rounded, OverflowError beyond the double range.
+        Value::BigInt(b) => b.to_f64(),
         Value::Bool(b) => Ok(f64::from(u8::from(*b))),
         other => Err(Error::new(
             ExceptionKind::TypeError,
@@ -344,6 +349,8 @@ pub(crate) fn value_scalar(v: &Value) -> Option<Scalar> {
         Value::Int(i) => Some(Scalar::Int(*i)),
         Value::Bool(b) => Some(Scalar::Int(i128::from(*b))),
         Value::Float(f) => Some(Scalar::Float(*f)),
+        // Equal to no int item (outside i128); equal to a float item only when exact.
+        Value::BigInt(b) => b.exact_f64().map(Scalar::Float),
         Value::Complex { re, im } if *im == 0.0 => Some(Scalar::Float(*re)),
         Value::Str(s) => {
             let mut it = s.chars();

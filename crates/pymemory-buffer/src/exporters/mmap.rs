@@ -172,18 +172,15 @@ impl fmt::Debug for MmapBuffer {
     }
 }
 
-// SAFETY: (1)-(2) `ptr..ptr+len` is the live mapping owned by `Inner`, which every view
-// keeps alive through its clone of the handle; it is never remapped; writable only for
+// SAFETY: (1)-(2) `ptr..ptr+len` is the live mapping owned by `Inner`, which the
+// descriptor keeps alive through the handle clone in its `keep_alive`; it is never remapped; writable only for
 // `MAP_SHARED` read-write mappings. (3) The handle never forms slices over the mapping.
 // (4)-(5) a 1-D byte descriptor from `fill_info`; `ptr` is non-null (mapping or dangling).
 unsafe impl BufferExporter for MmapBuffer {
     fn get_buffer(&self, flags: BufferFlags) -> Result<RawBuffer> {
         let raw = RawBuffer::fill_info(self.0.ptr, self.0.len, !self.0.writable, flags)?;
-        self.0.exports.acquire();
-        Ok(raw)
-    }
-    fn release_buffer(&self, _buffer: &RawBuffer) {
-        self.0.exports.release();
+        // The export (and the mapping) lasts as long as the descriptor.
+        Ok(raw.hold((self.0.exports.acquire(), self.clone())))
     }
     fn type_name(&self) -> &'static str {
         "mmap.mmap"

@@ -221,7 +221,8 @@ impl fmt::Debug for NdArray {
 // SAFETY: (1) `verify_structure` checked that every item of the strided layout lies in
 // the data part of the storage; PIL pointers point at sub-arrays inside it, and the
 // suboffset adjusts them exactly as `_testbuffer` does. (2) The storage is owned by the
-// `Rc` that every view keeps through its handle clone and is never reallocated. (3) The
+// `Rc` that the descriptor keeps through the handle clone in its `keep_alive`, and is
+// never reallocated. (3) The
 // storage is `Cell`s, never borrowed as a slice after construction. (4)-(5) shape/strides/
 // suboffsets have `ndim` entries, `len` is computed by `RawBuffer::full`, `buf` points into
 // a live allocation (non-null).
@@ -232,11 +233,8 @@ unsafe impl BufferExporter for NdArray {
             .base
             .clone()
             .apply_request(flags, &RequestMessages::NDARRAY)?;
-        self.0.exports.acquire();
-        Ok(raw)
-    }
-    fn release_buffer(&self, _buffer: &RawBuffer) {
-        self.0.exports.release();
+        // The export (and the storage) lasts as long as the descriptor.
+        Ok(raw.hold((self.0.exports.acquire(), self.clone())))
     }
     fn type_name(&self) -> &'static str {
         "_testbuffer.ndarray"

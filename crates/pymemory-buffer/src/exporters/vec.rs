@@ -95,16 +95,12 @@ impl<T: Element> fmt::Debug for VecBuffer<T> {
 
 impl<T: Element> SafeExporter for VecBuffer<T> {
     fn export(&self, _flags: BufferFlags) -> Result<Export> {
-        let export = Export::boxed_cells(self.data.clone());
-        self.exports.acquire();
+        let export = Export::boxed_cells(self.data.clone()).hold(self.exports.acquire());
         Ok(if self.readonly {
             export.read_only()
         } else {
             export
         })
-    }
-    fn released(&self) {
-        self.exports.release();
     }
     fn type_name(&self) -> &'static str {
         "VecBuffer"

@@ -73,6 +73,11 @@ def run(case):
                 return v.item()
             return v
         return repr(tup(numpy.frombuffer(data, dtype=dt)[0].tolist()))
+    if op == "float":
+        return float(dec(case["value"])).hex()
+    if op == "cmp":
+        a, b = dec(case["a"]), dec(case["b"])
+        return [a < b, a == b, a > b]
     if op == "literal":
         import ast
         return repr(ast.literal_eval(case["text"]))
@@ -125,6 +130,7 @@ pub fn enc(v: &Value) -> Json {
     match v {
         Value::Bool(b) => json!({"t": "bool", "v": b}),
         Value::Int(i) => json!({"t": "int", "v": i.to_string()}),
+        Value::BigInt(b) => json!({"t": "int", "v": b.to_string()}),
         Value::Float(x) => json!({"t": "float", "v": x.to_bits().to_string()}),
         Value::Complex { re, im } => {
             json!({"t": "complex", "re": re.to_bits().to_string(), "im": im.to_bits().to_string()})
