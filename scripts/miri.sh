@@ -14,6 +14,8 @@ export CARGO_TARGET_DIR="${MIRI_TARGET_DIR:-target/miri}"
 
 run() { echo "--- miri: $*"; cargo +nightly miri test --locked "$@"; }
 
+# pymemory-struct: the unchecked fast decoding paths (src/fast.rs).
+run -p pymemory-struct --lib
 # pymemory-buffer: the protocol core, views, overlapping assignment, unaligned items, views
 # outliving their exporter handle (mmap and shared memory are skipped: Miri cannot map files).
 run -p pymemory-buffer --lib
@@ -22,4 +24,6 @@ run -p pymemory-buffer --test array_api
 run -p pymemory-buffer --test array_memoryview
 # pymemory-gc: the collector, finalizers, weak references, abuse and the model check.
 run -p pymemory-gc --lib
-run -p pymemory-gc --test test_gc --test test_finalization --test abuse --test model --test derive
+run -p pymemory-gc --test test_gc --test test_finalization --test abuse --test model --test derive --test deep --test test_weakref
+# pymemory-python: its raw-pointer helpers (the FFI into CPython itself cannot run under Miri).
+run -p pymemory-python --lib
