@@ -87,6 +87,14 @@ impl fmt::Debug for RawBuffer {
 }
 
 impl RawBuffer {
+    /// Checks the descriptor's internal consistency the way a view does before using it:
+    /// at most 64 dimensions, a non-null `buf`, shape/strides/suboffsets of length `ndim`,
+    /// and shape and strides whose extent and `product(shape) * itemsize` fit `isize`.
+    /// Consumers that hand a descriptor on (to Python's `Py_buffer`, say) call this first.
+    pub fn validate(&self) -> Result<()> {
+        layout::validate(self)
+    }
+
     /// A contiguous run of `len` unsigned bytes, filled in for `flags` the way
     /// `PyBuffer_FillInfo` does: a writable request on read-only memory is
     /// `BufferError: Object is not writable.`; the format, shape and strides are
@@ -577,6 +585,8 @@ impl Export {
         }
         self.byte_offset = byte_offset;
         self.shape = vec![(self.storage_len - byte_offset) / self.itemsize];
+        // The shape is 1-D again, so earlier N-D strides no longer describe it.
+        self.strides = None;
         Ok(self)
     }
 
@@ -601,6 +611,12 @@ impl Export {
             Some(s) => s,
             None => layout::c_strides(&self.shape, self.itemsize)?,
         };
+        if strides.len() != self.shape.len() {
+            return Err(value_error("len(shape) != len(strides)"));
+        }
+        // `len` (product(shape) * itemsize) must fit, even when zero strides keep the
+        // extent small.
+        layout::nbytes(&self.shape, self.itemsize)?;
         let (lo, hi) = layout::extent(&self.shape, &strides, self.itemsize)?;
         let start =
             isize::try_from(self.byte_offset).map_err(|_| overflow_error("offset too large"))?;
@@ -648,7 +664,9 @@ pub trait SafeExporter: Clone + 'static {
 // `keep_alive`, so the memory lives and stays put until the consumer drops the
 // descriptor, (3) only allows writes for `Cell` storage, whose interior mutability permits
 // writes through shared pointers, and read-only `Rc<[u8]>` storage is never written,
-// (4)-(5) computes len/shape/strides itself, with a non-null base from a live allocation.
+// (4)-(5) derives len, shape and strides itself: strides of exactly ndim entries,
+// `product(shape) * itemsize` checked against `isize`, and a non-null base from a live
+// allocation.
 unsafe impl<T: SafeExporter> BufferExporter for T {
     fn get_buffer(&self, flags: BufferFlags) -> Result<RawBuffer> {
         // A refused layout drops the export (and its tokens) at once.
@@ -832,6 +850,9 @@ pub(crate) mod layout {
     }
 
     pub(crate) fn is_c_contiguous(shape: &[usize], strides: &[isize], itemsize: usize) -> bool {
+        if strides.len() != shape.len() {
+            return false;
+        }
         if shape.contains(&0) {
             return true;
         }
@@ -846,6 +867,9 @@ pub(crate) mod layout {
     }
 
     pub(crate) fn is_f_contiguous(shape: &[usize], strides: &[isize], itemsize: usize) -> bool {
+        if strides.len() != shape.len() {
+            return false;
+        }
         if shape.contains(&0) {
             return true;
         }

@@ -938,3 +938,42 @@ fn extreme_inputs_are_errors_not_panics() {
     assert!(Subscript::parse(&"9".repeat(200)).is_err());
     assert!(Subscript::parse(&format!("::{}", "-9".repeat(100))).is_err());
 }
+
+/// Review finding: `with_offset` after an N-D `with_shape` kept the old strides, so the
+/// exported descriptor had a 1-D shape with 0 strides (Python read a dangling pointer).
+/// Every SafeExporter descriptor is now consistent, and inconsistent ones are refused.
+#[test]
+fn safe_exports_always_have_consistent_layouts() {
+    #[derive(Clone)]
+    struct Shaped(Rc<[Cell<u8>]>, fn(Export) -> Result<Export>);
+    impl SafeExporter for Shaped {
+        fn export(&self, _: BufferFlags) -> Result<Export> {
+            (self.1)(Export::cells(self.0.clone()))
+        }
+        fn type_name(&self) -> &'static str {
+            "shaped"
+        }
+    }
+    let storage: Rc<[Cell<u8>]> = (0..8u8).map(Cell::new).collect();
+
+    // with_shape(0-D) then with_offset: the offset makes it 1-D with its own strides.
+    let e = Shaped(storage.clone(), |x| {
+        x.with_shape(vec![], Some(vec![]))?.with_offset(2)
+    });
+    let raw = e.get_buffer(BufferFlags::FULL_RO).unwrap();
+    raw.validate().unwrap();
+    assert_eq!(raw.shape.as_deref(), Some(&[6usize][..]));
+    assert_eq!(raw.strides.as_deref(), Some(&[1isize][..]));
+    drop(raw);
+    assert_eq!(
+        MemoryView::new(&e).unwrap().tolist().unwrap().to_string(),
+        "[2, 3, 4, 5, 6, 7]"
+    );
+
+    // Zero strides whose product(shape) overflows: refused, not a wrapped length.
+    let e = Shaped(storage, |x| {
+        x.with_shape(vec![usize::MAX / 2, 4], Some(vec![0, 0]))
+    });
+    let err = e.get_buffer(BufferFlags::FULL_RO).unwrap_err();
+    assert_eq!(err.kind(), ExceptionKind::OverflowError);
+}

@@ -197,6 +197,9 @@ pub(crate) unsafe fn fill_export(
     }
     let request = BufferFlags::from_bits(flags as u32);
     let raw = exporter.get_buffer(request).map_err(|e| to_pyerr(py, &e))?;
+    // Python trusts every field of a Py_buffer: refuse an inconsistent descriptor here
+    // (returning drops `raw`, which ends the export).
+    raw.validate().map_err(|e| to_pyerr(py, &e))?;
     let format = match &raw.format {
         Some(f) => match CString::new(f.as_bytes()) {
             Ok(c) => Some(c),

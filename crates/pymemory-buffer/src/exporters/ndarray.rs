@@ -189,7 +189,7 @@ fn verify_structure(
     if offset % isz != 0 {
         return Err(value_error("offset must be a multiple of itemsize"));
     }
-    if offset < 0 || offset + isz > len as isize {
+    if offset < 0 || offset.checked_add(isz).is_none_or(|end| end > len as isize) {
         return Err(value_error("offset is out of bounds"));
     }
     if strides.iter().any(|s| s % isz != 0) {
