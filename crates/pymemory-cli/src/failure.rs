@@ -33,6 +33,7 @@ impl Failure {
             ErrorKind::NotFound => "FileNotFoundError",
             ErrorKind::PermissionDenied => "PermissionError",
             ErrorKind::IsADirectory => "IsADirectoryError",
+            ErrorKind::NotADirectory => "NotADirectoryError",
             _ => "OSError",
         };
         let message = match err.raw_os_error() {
@@ -40,6 +41,16 @@ impl Failure {
             None => format!("{err}: {}", py_str_repr(path)),
         };
         Failure::new(exception, message)
+    }
+}
+
+impl Failure {
+    /// The error Python reports when writing its output fails (e.g. a full disk).
+    pub(crate) fn from_io_write(err: &std::io::Error) -> Self {
+        match err.raw_os_error() {
+            Some(code) => Failure::new("OSError", format!("[Errno {code}] {}", strerror(err))),
+            None => Failure::new("OSError", err.to_string()),
+        }
     }
 }
 

@@ -9,7 +9,8 @@ pub(crate) fn from_hex(text: &str) -> Result<Vec<u8>, Failure> {
     let mut out = Vec::with_capacity(bytes.len() / 2);
     let mut pos = 0;
     while pos < bytes.len() {
-        if bytes[pos].is_ascii_whitespace() {
+        // Py_ISSPACE: ASCII whitespace including \x0b, which Rust's set leaves out.
+        if bytes[pos].is_ascii_whitespace() || bytes[pos] == 0x0b {
             pos += 1;
             continue;
         }
@@ -82,6 +83,8 @@ mod tests {
     fn fromhex_accepts_whitespace_between_pairs() {
         // bytes.fromhex(' 00 ff\t7a\n') == b'\x00\xffz'
         assert_eq!(from_hex(" 00 ff\t7a\n").unwrap(), vec![0, 0xff, 0x7a]);
+        // bytes.fromhex('01\v02') == b'\x01\x02'
+        assert_eq!(from_hex("01\x0b02").unwrap(), vec![1, 2]);
         assert_eq!(from_hex("").unwrap(), Vec::<u8>::new());
     }
 

@@ -86,9 +86,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(text) => {
             let mut stdout = std::io::stdout().lock();
-            // A closed pipe (e.g. `| head`) is not an error worth a traceback.
-            let _ = writeln!(stdout, "{text}");
-            ExitCode::SUCCESS
+            match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+                // A closed pipe (`| head`) ends the output quietly, as it should.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("{}", Failure::from_io_write(&e));
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(failure) => {
             eprintln!("{failure}");

@@ -7,12 +7,13 @@
 //! not the file.
 //!
 //! `--set EXPR=VALUE` assigns through the view (`view[EXPR] = VALUE`). All assignments are
-//! first applied to a private copy of the range; only when every one of them succeeds is
-//! the copy written to the file, so a failing `--set` writes nothing.
+//! first rehearsed on a copy-on-write mapping of the range (only the pages written are
+//! copied); only when every one of them succeeds are they made on the file, so a failing
+//! `--set` writes nothing, and the cost follows what is written, not the file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use pymemory::buffer::{BufferExporter, Item, MemoryView, MmapBuffer, Slice, Subscript, VecBuffer};
+use pymemory::buffer::{BufferExporter, Item, MemoryView, MmapBuffer, Subscript};
 use pymemory::structs::Value;
 
 use crate::failure::Failure;
@@ -43,14 +44,10 @@ pub(crate) struct ViewArgs {
     /// Cast the bytes to this struct format (`.cast(FMT)`).
     #[arg(long)]
     format: Option<String>,
-    /// The shape of the cast, `D0,D1,...` (`.cast(FMT, (D0, D1, ...))`).
-    #[arg(
-        long,
-        requires = "format",
-        value_delimiter = ',',
-        allow_negative_numbers = true
-    )]
-    shape: Option<Vec<isize>>,
+    /// The shape of the cast, `D0,D1,...` (`.cast(FMT, (D0, D1, ...))`); an empty value
+    /// (`--shape=`) is the 0-d shape `()`.
+    #[arg(long, requires = "format", allow_hyphen_values = true, value_parser = parse_shape)]
+    shape: Option<Shape>,
     /// A subscript applied in turn, in Python syntax: `3`, `-1`, `1:4`, `::-2`, `1:3,::2`.
     #[arg(long = "index", allow_hyphen_values = true)]
     indexes: Vec<String>,
@@ -63,6 +60,21 @@ pub(crate) struct ViewArgs {
     /// `EXPR=VALUE`: assign VALUE (a Python literal) to `view[EXPR]`; repeatable.
     #[arg(long = "set", allow_hyphen_values = true)]
     sets: Vec<String>,
+}
+
+/// A `--shape` value: the dimensions of a cast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shape(Vec<isize>);
+
+/// `D0,D1,...` as a shape; the empty string is the 0-d shape.
+fn parse_shape(text: &str) -> Result<Shape, String> {
+    if text.trim().is_empty() {
+        return Ok(Shape(Vec::new()));
+    }
+    text.split(',')
+        .map(|d| d.trim().parse::<isize>().map_err(|e| format!("{d:?}: {e}")))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Shape)
 }
 
 /// Runs `pymemory view` and returns what it prints.
@@ -96,7 +108,7 @@ pub(crate) fn run(args: &ViewArgs) -> Result<String, Failure> {
         .map(|text| parse_assignment(text))
         .collect::<Result<Vec<_>, Failure>>()?;
     if !sets.is_empty() {
-        assign_all_or_nothing(&map, args, &sets)?;
+        assign_all_or_nothing(&map, &args.file, (start, len), args, &sets)?;
         map.flush().map_err(io_failure)?;
     }
     let item = typed_view(&map, args)?;
@@ -127,7 +139,7 @@ fn byte_range(file_len: u64, offset: i64, length: Option<i64>) -> Result<(u64, u
 fn typed_view<E: BufferExporter + Clone>(exporter: &E, args: &ViewArgs) -> Result<Item, Failure> {
     let mut view = MemoryView::new(exporter)?;
     if let Some(format) = &args.format {
-        view = view.cast(format, args.shape.as_deref())?;
+        view = view.cast(format, args.shape.as_ref().map(|s| s.0.as_slice()))?;
     }
     let mut item = Item::View(view);
     for text in &args.indexes {
@@ -150,25 +162,29 @@ fn parse_assignment(text: &str) -> Result<(Subscript, Value), Failure> {
 /// `view[EXPR] = VALUE` for every assignment, into the file only if all of them succeed.
 fn assign_all_or_nothing(
     map: &MmapBuffer,
+    path: &Path,
+    (start, len): (u64, usize),
     args: &ViewArgs,
     sets: &[(Subscript, Value)],
 ) -> Result<(), Failure> {
+    let target = typed_view(map, args)?;
     if !map.is_writable() {
         // Python checks writability first: the first assignment fails on a read-only view.
         let (key, value) = &sets[0];
-        return assign(&typed_view(map, args)?, key, value);
+        return assign(&target, key, value);
     }
-    // Rehearse on a private copy of the range: the same view over the same bytes.
-    let original = MemoryView::new(map)?.tobytes()?;
-    let scratch = VecBuffer::new(original.clone());
-    let target = typed_view(&scratch, args)?;
+    // Rehearse on a copy-on-write mapping of the same range: the same view over the same
+    // bytes, where only the pages written are copied and nothing reaches the file. Each
+    // assignment either fails before writing or succeeds, and succeeds again on the same
+    // bytes, so replaying a rehearsal that passed cannot fail halfway.
+    let rehearsal = MmapBuffer::open_private_range(path, start, len)
+        .map_err(|e| Failure::from_io(&e, &path.to_string_lossy()))?;
+    let rehearsal_view = typed_view(&rehearsal, args)?;
+    for (key, value) in sets {
+        assign(&rehearsal_view, key, value)?;
+    }
     for (key, value) in sets {
         assign(&target, key, value)?;
-    }
-    drop(target);
-    let updated = scratch.to_vec();
-    if updated != original {
-        MemoryView::new(map)?.set(Slice::new(None, None, None), &Value::Bytes(updated))?;
     }
     Ok(())
 }

@@ -278,8 +278,15 @@ for line in sys.stdin:
     print(json.dumps(out))
 "#;
 
+/// A fresh scratch directory per test (tests run in parallel threads of one process).
 fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pymemory-view-cli-{}", std::process::id()));
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "pymemory-view-cli-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -351,4 +358,119 @@ fn view_matches_cpython_memoryview() {
          {extension} extension results equal to the model ({extension_info} info listings)"
     );
     assert!(same > CASES / 4 && same_error > CASES / 20 && extension > 10);
+}
+
+/// `--write --set` changes the file in place exactly as
+/// `m = memoryview(mmap(f, ACCESS_WRITE)).cast(FMT); m[K] = V` does, and prints the view.
+#[test]
+fn set_writes_through_to_the_file_like_cpython() {
+    let dir = scratch_dir();
+    let ours = dir.join("ours.bin");
+    let theirs = dir.join("theirs.bin");
+    let data: Vec<u8> = (0u8..32).collect();
+    std::fs::write(&ours, &data).unwrap();
+    std::fs::write(&theirs, &data).unwrap();
+
+    let got = run_cli(&[
+        "view",
+        ours.to_str().unwrap(),
+        "--format=h",
+        "--shape=4,4",
+        "--write",
+        "--set=0,0=-1",
+        "--set=1,2=7",
+        "--set=-1,-1=300",
+    ]);
+    let script = format!(
+        "import mmap\n\
+         f = open({path:?}, 'r+b')\n\
+         mm = mmap.mmap(f.fileno(), 0)\n\
+         m = memoryview(mm).cast('h', (4, 4))\n\
+         m[0, 0] = -1\n\
+         m[1, 2] = 7\n\
+         m[-1, -1] = 300\n\
+         print(m.tolist())\n",
+        path = theirs.to_str().unwrap()
+    );
+    let want = python(&script, "");
+    assert_eq!(got, Outcome::Ok(want.trim_end().to_string()));
+    assert_eq!(
+        std::fs::read(&ours).unwrap(),
+        std::fs::read(&theirs).unwrap()
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A failing `--set` writes nothing, even when an earlier `--set` was valid; the error is
+/// CPython's for the failing assignment.
+#[test]
+fn failing_set_writes_nothing() {
+    let dir = scratch_dir();
+    let path = dir.join("atomic.bin");
+    let data: Vec<u8> = (0u8..8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let file = path.to_str().unwrap();
+    for (sets, error) in [
+        (
+            vec!["--set=0=5", "--set=1=70000"],
+            "ValueError: memoryview: invalid value for format 'h'",
+        ),
+        (
+            vec!["--set=0=5", "--set=9=1"],
+            "IndexError: index out of bounds on dimension 1",
+        ),
+        (
+            vec!["--set=0=5", "--set=1=1.5"],
+            "TypeError: memoryview: invalid type for format 'h'",
+        ),
+        (
+            vec!["--set=0=5", "--set=1:3=b'x'"],
+            "ValueError: memoryview assignment: lvalue and rvalue have different structures",
+        ),
+    ] {
+        let mut args = vec!["view", file, "--format=h", "--write"];
+        args.extend(sets.iter().copied());
+        assert_eq!(run_cli(&args), Outcome::Err(error.to_string()), "{sets:?}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            data,
+            "{sets:?} changed the file"
+        );
+    }
+    // Without --write the map is read-only: CPython's TypeError, nothing written.
+    assert_eq!(
+        run_cli(&["view", file, "--set=0=1"]),
+        Outcome::Err("TypeError: cannot modify read-only memory".into())
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), data);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Missing files, directories, paths through a file and empty files: what Python's
+/// `open(path, 'rb')` raises, or `memoryview(b'').tolist()` for an empty file.
+#[test]
+fn file_errors_are_pythons() {
+    let dir = scratch_dir();
+    let empty = dir.join("empty.bin");
+    std::fs::write(&empty, b"").unwrap();
+    let missing = dir.join("missing.bin");
+    let through_file = empty.join("x");
+    let cases = [missing.as_path(), dir.as_path(), through_file.as_path()];
+    let paths: Vec<&str> = cases.iter().map(|p| p.to_str().unwrap()).collect();
+    let script = format!(
+        "{PY_PRELUDE}\nfor p in {paths:?}:\n    try:\n        open(p, 'rb')\n        print('opened')\n    except Exception as e:\n        print(exc_line(e))\n"
+    );
+    let want = python(&script, "");
+    for (path, want) in paths.iter().zip(want.lines()) {
+        assert_eq!(
+            run_cli(&["view", path]),
+            Outcome::Err(want.to_string()),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        run_cli(&["view", empty.to_str().unwrap()]),
+        Outcome::Ok("[]".into())
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

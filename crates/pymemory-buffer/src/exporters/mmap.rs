@@ -16,6 +16,8 @@ enum Map {
     #[expect(dead_code, reason = "owns the mapping, which is unmapped on drop")]
     ReadOnly(Mmap),
     ReadWrite(MmapMut),
+    #[expect(dead_code, reason = "owns the mapping, which is unmapped on drop")]
+    Private(MmapMut),
     Empty,
 }
 
@@ -76,6 +78,31 @@ impl MmapBuffer {
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         Self::check_range(&file, offset, len)?;
         Self::map_rw(&file, offset, len)
+    }
+
+    /// Maps `len` bytes from `offset` copy-on-write (`MAP_PRIVATE`): writable, but writes
+    /// stay in this process and never reach the file; only the pages written are copied.
+    /// Useful to rehearse changes before making them for real.
+    pub fn open_private_range(
+        path: impl AsRef<Path>,
+        offset: u64,
+        len: usize,
+    ) -> io::Result<MmapBuffer> {
+        let file = File::open(path)?;
+        Self::check_range(&file, offset, len)?;
+        if len == 0 {
+            return Ok(Self::empty(true));
+        }
+        // SAFETY: as in `map_ro`; a private mapping additionally never writes the file.
+        let mut map = unsafe { MmapOptions::new().offset(offset).len(len).map_copy(&file)? };
+        let ptr = map.as_mut_ptr();
+        Ok(MmapBuffer(Rc::new(Inner {
+            _map: Map::Private(map),
+            ptr,
+            len,
+            writable: true,
+            exports: ExportCount::new(),
+        })))
     }
 
     fn check_range(file: &File, offset: u64, len: usize) -> io::Result<()> {
