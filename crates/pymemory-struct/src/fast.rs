@@ -136,12 +136,13 @@ impl Plan {
         debug_assert_eq!(bytes.len(), self.size);
         debug_assert!(out.capacity() - out.len() >= self.steps.len());
         let len = out.len();
-        // SAFETY: (1) the callers reserved room for every step, so slot `len + k` is
-        // inside the allocation for each `k < steps.len()`; (2) `at + step.width() <=
-        // self.size == bytes.len()` (the `steps` invariant, checked in `plan`, and the
-        // callers' length check), so each read is in bounds; (3) `set_len` covers exactly
-        // the slots written. Plan steps only make Int/Float/Bool values, which own no
-        // heap memory, so nothing would leak if the loop stopped early.
+        // Why the block below is sound: (1) the callers reserved room for every step, so
+        // slot `len + k` is inside the allocation for each `k < steps.len()`; (2) `at +
+        // step.width() <= self.size == bytes.len()` (the `steps` invariant, checked in
+        // `plan`, and the callers' length check), so each read is in bounds; (3) `set_len`
+        // covers exactly the slots written. Plan steps only make Int/Float/Bool values,
+        // which own no heap memory, so nothing would leak if the loop stopped early.
+        // SAFETY: by (1)-(3) above.
         unsafe {
             let dst = out.as_mut_ptr().add(len);
             for (k, &(at, step)) in self.steps.iter().enumerate() {
