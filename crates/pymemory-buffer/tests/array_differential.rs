@@ -10,8 +10,7 @@
 //! is 4 bytes, as on Linux), `clear()` is emulated, and the 3.13+ messages for unicode
 //! items, bad typecodes and `fromunicode`/`tounicode` are produced from the 3.11 ones.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+mod common;
 
 use pymemory_buffer::Slice;
 use pymemory_buffer::array::{Array, CompareOp};
@@ -761,28 +760,8 @@ fn gen_case(g: &mut Gen, steps: usize) -> (serde_json::Value, Vec<String>) {
 }
 
 fn run_python(input: &str) -> Vec<Vec<String>> {
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(DRIVER)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 is required for the differential tests (install CPython 3)");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().expect("python3 ran");
-    let wrote = writer.join().expect("writer thread");
-    assert!(
-        out.status.success(),
-        "python3 driver failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    wrote.expect("wrote cases");
-    String::from_utf8(out.stdout)
-        .expect("utf-8")
-        .lines()
+    common::oracle_lines(common::python_c(DRIVER), input.to_owned())
+        .iter()
         .map(|l| serde_json::from_str(l).expect("driver output is JSON"))
         .collect()
 }

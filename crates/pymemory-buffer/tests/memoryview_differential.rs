@@ -11,9 +11,10 @@
 //! The oracle is tests/oracle/memoryview_oracle.py (see its docstring for how the
 //! extensions beyond CPython are checked).
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use pymemory_buffer::{
     Dialect, Format, Index, Item, MemoryView, NdArray, NdFlags, Slice, Subscript, Value,
@@ -517,27 +518,13 @@ fn run_python(cases: &[Case]) -> Vec<Vec<String>> {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/oracle/memoryview_oracle.py"
     );
-    let mut child = Command::new("python3")
-        .arg(script)
-        .env("PYTHONHASHSEED", "0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 is required for the differential tests and was not found: install python3 (with _testbuffer)");
-    let mut stdin = child.stdin.take().expect("stdin");
+    let mut command = Command::new("python3");
+    command.arg(script).env("PYTHONHASHSEED", "0");
     let input: String = cases.iter().map(|c| format!("{}\n", c.json)).collect();
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(input.as_bytes()).expect("write cases");
-    });
-    let out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut results = Vec::new();
-    for line in out.lines() {
-        let line = line.expect("oracle output");
-        results.push(serde_json::from_str::<Vec<String>>(&line).expect("oracle json"));
-    }
-    writer.join().expect("writer");
-    assert!(child.wait().expect("python3").success(), "oracle failed");
-    results
+    common::oracle_lines(command, input)
+        .iter()
+        .map(|l| serde_json::from_str::<Vec<String>>(l).expect("oracle json"))
+        .collect()
 }
 
 /// Python's display of a python-side skip or a genuine 3.11-vs-3.14 difference.
@@ -756,26 +743,14 @@ for line in sys.stdin:
         }
         texts.push(t);
     }
-    let mut child = Command::new("python3")
-        .arg("-c")
-        .arg(PY)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 is required for the differential tests and was not found");
-    let mut stdin = child.stdin.take().expect("stdin");
     let input: String = texts
         .iter()
         .map(|t| format!("{}\n", J::String(t.clone())))
         .collect();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).expect("write"));
-    let out = BufReader::new(child.stdout.take().expect("stdout"));
-    let py: Vec<String> = out
-        .lines()
-        .map(|l| serde_json::from_str(&l.expect("line")).expect("json"))
+    let py: Vec<String> = common::oracle_lines(common::python_c(PY), input)
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("json"))
         .collect();
-    writer.join().expect("writer");
-    assert!(child.wait().expect("python3").success());
     assert_eq!(py.len(), texts.len());
     let mut bad = Vec::new();
     for (t, p) in texts.iter().zip(&py) {

@@ -4,37 +4,14 @@
 #![expect(missing_docs, reason = "criterion_group! generates an undocumented fn")]
 
 use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
+mod common;
+
+use common::{RECORD, hand_record};
 use pymemory_struct::{Struct, Value};
 
 const RECORDS: usize = 10_000_000;
-const RECORD: usize = 14;
-
-fn records() -> Vec<u8> {
-    let mut data = Vec::with_capacity(RECORDS * RECORD);
-    for k in 0..RECORDS {
-        let i = (k as i32).wrapping_mul(-1_640_531_527);
-        data.extend_from_slice(&i.to_le_bytes());
-        data.extend_from_slice(&(k as u16).to_le_bytes());
-        data.extend_from_slice(&(k as f64 * 0.5).to_le_bytes());
-    }
-    data
-}
-
-/// The floor: `<iHd` decoded by hand at fixed offsets into the same `Value`s.
-#[inline(always)]
-fn hand_record(r: &[u8], out: &mut Vec<Value>) {
-    let i = i32::from_le_bytes([r[0], r[1], r[2], r[3]]);
-    let h = u16::from_le_bytes([r[4], r[5]]);
-    let mut d = [0u8; 8];
-    d.copy_from_slice(&r[6..14]);
-    // Three pushes measured fastest among push / extend([..]) / vec![..].
-    out.push(Value::Int(i.into()));
-    out.push(Value::Int(h.into()));
-    out.push(Value::Float(f64::from_le_bytes(d)));
-}
-
 fn bench_iter_unpack(c: &mut Criterion) {
-    let data = records();
+    let data = common::records(RECORDS);
     let s = Struct::new("<iHd").expect("valid format");
     let mut g = c.benchmark_group("iter_unpack <iHd x 10M");
     g.sample_size(10);

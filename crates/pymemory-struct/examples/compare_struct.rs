@@ -9,32 +9,11 @@ use std::io::Write;
 use std::process::Command;
 use std::time::Instant;
 
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use common::{RECORD, hand_record, records};
 use pymemory_struct::{Struct, Value};
-
-const RECORD: usize = 14;
-
-fn records(n: usize) -> Vec<u8> {
-    let mut data = Vec::with_capacity(n * RECORD);
-    for k in 0..n {
-        let i = (k as i32).wrapping_mul(-1_640_531_527);
-        data.extend_from_slice(&i.to_le_bytes());
-        data.extend_from_slice(&(k as u16).to_le_bytes());
-        data.extend_from_slice(&(k as f64 * 0.5).to_le_bytes());
-    }
-    data
-}
-
-#[inline(always)]
-fn hand_record(r: &[u8], out: &mut Vec<Value>) {
-    let i = i32::from_le_bytes([r[0], r[1], r[2], r[3]]);
-    let h = u16::from_le_bytes([r[4], r[5]]);
-    let mut d = [0u8; 8];
-    d.copy_from_slice(&r[6..14]);
-    // Three pushes measured fastest among push / extend([..]) / vec![..].
-    out.push(Value::Int(i.into()));
-    out.push(Value::Int(h.into()));
-    out.push(Value::Float(f64::from_le_bytes(d)));
-}
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
