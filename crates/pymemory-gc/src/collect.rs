@@ -12,8 +12,23 @@
 //!    that are not garbage themselves;
 //! 6. run finalizers once (PEP 442), then redo steps 1-3 on the unreachable set to find
 //!    resurrected objects, which move to the older generation;
-//! 7. clear what is still unreachable by dropping the values (which breaks the cycles),
-//!    then release the temporary references, freeing the memory.
+//! 7. mark every object still unreachable as cleared, then drop their values (which
+//!    breaks the cycles) and release the temporary references, freeing the memory.
+//!
+//! Why this cannot drop a value that is still borrowed (the `Trace` trait is safe):
+//! * only members whose type is exact (`Trace::EXACTNESS`, `VTable::exact`) are traced
+//!   in steps 2, 3 and 6 and in the weak-record pass of 5. Each edge they report is a
+//!   distinct handle stored inside a member, so `gc_refs` never drops below the number
+//!   of handles held anywhere else; handles held by other members count as outside
+//!   references, so marking need not look inside those members either (what they point
+//!   to is already a root). No user `Trace` code runs while garbage is being found.
+//! * an unreachable object is therefore referenced only from inside other unreachable
+//!   objects: no code outside the garbage can reach it. A finalizer (step 6) can, and
+//!   may create new handles, which the re-check counts from the strong counts again.
+//! * from step 7 on, every unreachable object is flagged `CLEARED` before the first
+//!   value is dropped, so a `Drop` impl that reaches another member of the garbage (and
+//!   perhaps stores a handle to it somewhere) cannot create a new `&T` into it: `Deref`
+//!   panics, `try_get` returns `None`.
 //!
 //! User code (Trace, callbacks, finalizers, Drop) may panic at any step; the panic is
 //! caught, the collection finishes with the heap consistent, and the first panic is
@@ -35,7 +50,7 @@ use crate::trace::{Mode, Tracer};
 /// whose count exceeds its threshold, with the long-lived 25% rule for the oldest.
 pub(crate) fn collect_generations(heap: &Heap) -> usize {
     for i in (0..NUM_GENERATIONS).rev() {
-        if heap.count[i].get() > heap.threshold[i].get() {
+        if heap.count[i].get() > heap.threshold(i) {
             if i == NUM_GENERATIONS - 1
                 && heap.long_lived_pending.get() < heap.long_lived_total.get() / 4
             {
@@ -51,18 +66,18 @@ struct CollectingGuard<'a>(&'a Heap);
 
 impl Drop for CollectingGuard<'_> {
     fn drop(&mut self) {
-        self.0.collecting.set(false);
+        self.0.set_collecting(false);
     }
 }
 
 /// One collection with callbacks, statistics and debug output (`gc_collect_main` plus
 /// `gc_collect_with_callback`). Returns the number of unreachable objects found.
 pub(crate) fn collect_main(heap: &Heap, generation: usize) -> usize {
-    if heap.collecting.get() {
+    if heap.is_collecting() {
         // Already collecting (a finalizer called collect()): CPython returns 0.
         return 0;
     }
-    heap.collecting.set(true);
+    heap.set_collecting(true);
     let guard = CollectingGuard(heap);
     heap.drain_trashcan();
     let debug = heap.debug.get();
@@ -131,10 +146,11 @@ fn hd<'a>(h: NonNull<GcHeader>) -> &'a GcHeader {
     unsafe { raw::header(h) }
 }
 
-/// Traces `h` with `tracer`, catching a panic.
+/// Traces `h` with `tracer` if its type is exact (otherwise does nothing: its edges
+/// count as references from outside), catching a panic.
 fn trace(h: NonNull<GcHeader>, tracer: &mut Tracer<'_>) -> Result<(), PanicPayload> {
     let hd = hd(h);
-    if hd.counts.has(CLEARED) {
+    if !hd.vtable.exact || hd.counts.has(CLEARED) {
         return Ok(());
     }
     // SAFETY: live (temporary reference) and the value is not dropped (not CLEARED).
@@ -178,7 +194,7 @@ fn partition(set: &[NonNull<GcHeader>], old: *const Links) -> Result<Parted, Pan
     }
     if let Mode::Subtract { error: true } = sub.mode {
         return Err(Box::new(
-            "pymemory_gc: a Trace impl reported more references to an object than it has strong handles; collection abandoned",
+            "pymemory_gc: a Trace impl vouched exact reported more references to an object than it has strong handles; collection abandoned",
         ));
     }
     let mut survivors = Vec::new();
@@ -381,38 +397,35 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
         heap.garbage.borrow_mut().extend(g);
         release_all(&unreachable, &mut first);
     } else {
-        for &h in &unreachable {
+        // First flag everything, then drop: from the first `Drop` on, no member of this
+        // garbage can be dereferenced any more (a `Drop` that stashes a handle to another
+        // member must not be able to make a `&T` that outlives the member's value).
+        let mut already_cleared = Vec::new();
+        unreachable.retain(|&h| {
             let d = hd(h);
             // Detached: no longer tracked; dying handles skip the unlink.
             d.links.prev.set(ptr::null());
-            if !d.counts.has(CLEARED) {
+            if d.counts.has(CLEARED) {
+                already_cleared.push(h);
+                false
+            } else {
                 d.counts.set(CLEARED);
-                // SAFETY: live (temporary reference); value alive until now; CLEARED is
-                // set so every later access through a handle panics instead.
-                let r =
-                    panic::catch_unwind(AssertUnwindSafe(|| unsafe { (d.vtable.drop_value)(h) }));
-                if let Err(p) = r {
-                    first.get_or_insert(p);
-                }
+                true
             }
-            // Members not visited yet keep their temporary reference, so this drop can
-            // only free members already visited (and detached) or outside objects.
-            if d.counts.dec_strong() == 0 {
-                if d.counts.has(HAS_CALLBACKS) {
-                    // Registered by a finalizer: the general path runs the callbacks.
-                    // SAFETY: strong count reached 0; `h` is detached.
-                    let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { release_tracked(h) }));
-                    if let Err(p) = r {
-                        first.get_or_insert(p);
-                    }
-                } else if d.counts.weak() == 0 {
-                    // SAFETY: dead (strong 0, value dropped, detached, finalizer done or
-                    // absent) and no weak handle left.
-                    unsafe { (d.vtable.dealloc)(h) };
-                } else {
-                    d.counts.set(DEAD);
-                }
+        });
+        for &h in &unreachable {
+            // SAFETY: live (temporary reference); the value is alive until now (it was
+            // not CLEARED before the pass above); CLEARED is set, so every access
+            // through a handle panics or returns `None` from here on.
+            let r =
+                panic::catch_unwind(AssertUnwindSafe(|| unsafe { (hd(h).vtable.drop_value)(h) }));
+            if let Err(p) = r {
+                first.get_or_insert(p);
             }
+            release_cleared(h, &mut first);
+        }
+        for &h in &already_cleared {
+            release_cleared(h, &mut first);
         }
     }
 
@@ -421,6 +434,30 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
         heap.long_lived_total.set(moved_to_old);
     }
     (found, first)
+}
+
+/// Drops the collector's temporary reference on a detached object whose value was
+/// dropped, freeing it if that was the last handle.
+fn release_cleared(h: NonNull<GcHeader>, first: &mut Option<PanicPayload>) {
+    let d = hd(h);
+    // Members not visited yet keep their temporary reference, so a value's drop can
+    // only free members already visited (and detached) or outside objects.
+    if d.counts.dec_strong() == 0 {
+        if d.counts.has(HAS_CALLBACKS) {
+            // Registered by a finalizer: the general path runs the callbacks.
+            // SAFETY: strong count reached 0; `h` is detached.
+            let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { release_tracked(h) }));
+            if let Err(p) = r {
+                first.get_or_insert(p);
+            }
+        } else if d.counts.weak() == 0 {
+            // SAFETY: dead (strong 0, value dropped, detached, finalizer done or absent)
+            // and no weak handle left.
+            unsafe { (d.vtable.dealloc)(h) };
+        } else {
+            d.counts.set(DEAD);
+        }
+    }
 }
 
 /// Clears weak references to unreachable objects and runs the callbacks of the weak

@@ -8,7 +8,7 @@ use std::ptr::NonNull;
 
 use crate::heap::{self, heap};
 use crate::raw::{self, CLEARED, DEAD, FINALIZED, GcHeader, HAS_CALLBACKS};
-use crate::trace::{Finalize, Trace, Tracer};
+use crate::trace::{Exactness, Finalize, Trace, Tracer};
 use crate::weak::Weak;
 
 /// A reference-counted pointer whose cycles the collector reclaims: Python's object
@@ -107,13 +107,14 @@ impl<T: Trace + 'static> Gc<T> {
         unsafe { Weak::from_raw(g.ptr, Some(rec)) }
     }
 
-    /// Whether the collector has cleared this object (its value was dropped to break a
-    /// cycle while this handle survived, e.g. inside another object's `Drop`).
+    /// Whether the collector has cleared this object: its value was dropped (or, inside
+    /// a `Drop` run by the collector, is about to be) to break a cycle while this handle
+    /// survived, e.g. inside another object's `Drop`.
     pub fn is_cleared(g: &Gc<T>) -> bool {
         g.counts().has(CLEARED)
     }
 
-    /// The value, or `None` if the collector cleared it.
+    /// The value, or `None` if the collector cleared it (see [`Gc::is_cleared`]).
     pub fn try_get(g: &Gc<T>) -> Option<&T> {
         if g.counts().has(CLEARED) {
             None
@@ -255,6 +256,9 @@ impl<T: Trace + 'static> Trace for Gc<T> {
     // Always true, even for an untracked `T`: a recursive type's constant would
     // otherwise depend on itself.
     const MAY_CONTAIN_GC: bool = true;
+    // SAFETY: a handle reports exactly one edge, to itself, which the value holding the
+    // handle owns; it reads nothing else and has no side effects.
+    const EXACTNESS: Exactness<Self> = unsafe { Exactness::vouched() };
     #[inline]
     fn trace(&self, tracer: &mut Tracer<'_>) {
         if T::MAY_CONTAIN_GC {

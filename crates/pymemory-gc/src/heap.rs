@@ -29,9 +29,13 @@ pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
 pub(crate) struct Heap {
     lists: [Links; NUM_GENERATIONS + 1],
     pub(crate) count: [Cell<usize>; NUM_GENERATIONS],
-    pub(crate) threshold: [Cell<usize>; NUM_GENERATIONS],
-    pub(crate) enabled: Cell<bool>,
-    pub(crate) collecting: Cell<bool>,
+    threshold: [Cell<usize>; NUM_GENERATIONS],
+    enabled: Cell<bool>,
+    collecting: Cell<bool>,
+    /// `threshold[0]` while automatic collection may run (enabled, threshold 0 not zero,
+    /// not collecting), otherwise `usize::MAX`: `Gc::new` compares its count with this
+    /// one word. Kept up to date by `set_enabled`, `set_collecting`, `set_threshold0`.
+    trigger: Cell<usize>,
     pub(crate) long_lived_total: Cell<usize>,
     pub(crate) long_lived_pending: Cell<usize>,
     pub(crate) stats: [Cell<GenerationStats>; NUM_GENERATIONS],
@@ -69,7 +73,7 @@ fn free_heap_if_empty() {
     // SAFETY: set by `init_heap` from a leaked box; freed only below.
     let h = unsafe { &*p };
     let idle = |h: &Heap| {
-        !h.collecting.get()
+        !h.is_collecting()
             && h.drop_depth.get() == 0
             && h.trashcan.get().is_null()
             // SAFETY: live sentinels.
@@ -114,6 +118,7 @@ fn init_heap() -> &'static Heap {
         threshold: [Cell::new(2000), Cell::new(10), Cell::new(10)],
         enabled: Cell::new(true),
         collecting: Cell::new(false),
+        trigger: Cell::new(2000),
         long_lived_total: Cell::new(0),
         long_lived_pending: Cell::new(0),
         stats: Default::default(),
@@ -138,6 +143,11 @@ fn init_heap() -> &'static Heap {
 }
 
 impl Heap {
+    /// `gc.get_threshold()`.
+    pub(crate) fn threshold(&self, g: usize) -> usize {
+        self.threshold[g].get()
+    }
+
     /// Sentinel of generation `g` (or [`PERMANENT`]).
     #[inline]
     pub(crate) fn list(&self, g: usize) -> *const Links {
@@ -152,13 +162,43 @@ impl Heap {
         unsafe { raw::link_tail(self.list(0), h) };
         let c = self.count[0].get() + 1;
         self.count[0].set(c);
-        if c > self.threshold[0].get()
-            && self.enabled.get()
-            && self.threshold[0].get() != 0
-            && !self.collecting.get()
-        {
+        if c > self.trigger.get() {
             crate::collect::collect_generations(self);
         }
+    }
+
+    fn update_trigger(&self) {
+        let t = self.threshold[0].get();
+        let on = self.enabled.get() && t != 0 && !self.collecting.get();
+        self.trigger.set(if on { t } else { usize::MAX });
+    }
+
+    /// `gc.enable()` / `gc.disable()`.
+    pub(crate) fn set_enabled(&self, on: bool) {
+        self.enabled.set(on);
+        self.update_trigger();
+    }
+
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.enabled.get()
+    }
+
+    /// Marks a collection as running (no automatic or nested collection meanwhile).
+    pub(crate) fn set_collecting(&self, on: bool) {
+        self.collecting.set(on);
+        self.update_trigger();
+    }
+
+    pub(crate) fn is_collecting(&self) -> bool {
+        self.collecting.get()
+    }
+
+    /// `gc.set_threshold(t0, t1, t2)`.
+    pub(crate) fn set_thresholds(&self, t: [usize; NUM_GENERATIONS]) {
+        for (cell, v) in self.threshold.iter().zip(t) {
+            cell.set(v);
+        }
+        self.update_trigger();
     }
 
     /// Runs the phase callbacks (`gc.callbacks`); returns the first panic.

@@ -37,7 +37,9 @@
 //! * [`Gc<T>`] is a strong handle (Python's object reference); the last drop frees at
 //!   once. [`Weak<T>`] is `weakref.ref`, optionally with a callback.
 //! * [`Trace`] reports the `Gc` edges of a value (`tp_traverse`); its associated
-//!   constant [`Trace::MAY_CONTAIN_GC`] decides at compile time whether a type is tracked.
+//!   constant [`Trace::MAY_CONTAIN_GC`] decides at compile time whether a type is
+//!   tracked, and [`Trace::EXACTNESS`] whether its edges can make objects garbage
+//!   (see "Safety model").
 //!   [`Finalize`] is `__del__` (PEP 442: at most once, may resurrect).
 //! * Each thread has its own heap (CPython has one per interpreter behind the GIL), with
 //!   three generations as intrusive lists and CPython 3.13's automatic collection rules
@@ -56,21 +58,39 @@
 //!
 //! # Safety model
 //!
-//! The collector never frees memory that a handle still points to: it *clears* an
-//! unreachable object by dropping its value in place and marking it, and the memory is
-//! freed when the last handle goes. Using a cleared object (say from a `Drop` impl that
-//! touches another member of its garbage cycle, or after a `Trace` impl reported edges
-//! it does not own) panics with a clear message. Panics in `Trace`, finalizers, `Drop`
-//! impls, weak callbacks and collection callbacks are caught, the collection completes
-//! with the heap consistent, and the first panic is resumed from `collect()` (or from
-//! `Gc::new` for an automatic collection).
+//! No use of the safe API, including a wrong hand-written [`Trace`] impl (missing
+//! edges, extra edges, edges it does not own), can cause undefined behaviour; the worst
+//! outcomes are a leak or a panic.
 //!
-//! Limitation: an incorrect hand-written `Trace` that reports edges it does not own can
-//! make the collector drop a value that is still borrowed (`&T` from `Deref` held across
-//! an allocation or `collect()`); a `Trace` that reports too many edges is detected only
-//! when it reports more edges than an object has handles (the collection is then
-//! abandoned with a panic). `#[derive(Trace)]` is always correct.
+//! * **Exactness.** A collection only subtracts (treats as internal, the step that can
+//!   make an object garbage) edges reported by types whose [`Trace::EXACTNESS`] vouches
+//!   that each reported handle is stored inside the value and reported once:
+//!   `#[derive(Trace)]` types whose traced fields are all exact, the std impls, and
+//!   hand-written impls that vouch with `unsafe` ([`Exactness::vouched`]). Every handle
+//!   held by any other type counts as a reference from outside, and those types'
+//!   `trace` is never run during a collection (only by [`get_referents`] /
+//!   [`get_referrers`]). So a cycle through an unverified hand-written impl leaks (it is
+//!   never collected; [`get_objects`] still lists it), but nothing it reports can make
+//!   the collector drop a value that is still referenced and borrowed.
+//! * **No memory is freed under a handle.** The collector *clears* an unreachable
+//!   object by dropping its value in place and marking it; the memory is freed when
+//!   the last handle goes. It holds a temporary strong reference on every object it
+//!   examines, so user code running mid-collection cannot free them.
+//! * **No borrow into the garbage.** Before the first value of the garbage is dropped,
+//!   every unreachable object is marked cleared: a `Drop` impl that reaches another
+//!   member of its garbage (or stashes a handle to it) gets a panic from `Deref`
+//!   ("object was cleared by the cycle collector") and `None` from [`Gc::try_get`],
+//!   never a `&T` that could outlive the value. Finalizers run before that, on intact
+//!   objects, and may resurrect them (new handles are found by the re-check).
+//! * **Panics.** Panics in `Trace`, finalizers, `Drop` impls, weak callbacks and
+//!   collection callbacks are caught, the collection completes with the heap
+//!   consistent (or, for `Trace`, is abandoned with everything kept), and the first
+//!   panic is resumed from `collect()` (or from `Gc::new` for an automatic collection).
 //!
+//! An impl that vouches wrongly (with `unsafe`) voids this; the collector still
+//! detects one that reports more edges to an object than it has handles (the
+//! collection is then abandoned with a panic).
+
 //! # Derive paths
 //!
 //! `#[derive(Trace, Finalize)]` emits `::pymemory_gc::...` paths when the deriving
@@ -96,13 +116,14 @@ pub use gc::Gc;
 pub use module::freeze;
 pub use module::{
     CallbackId, CallbackInfo, DEBUG_COLLECTABLE, DEBUG_LEAK, DEBUG_SAVEALL, DEBUG_STATS,
-    DEBUG_UNCOLLECTABLE, GcAny, GenerationStats, Phase, add_callback, collect, collect_generation,
-    disable, enable, garbage, get_count, get_debug, get_freeze_count, get_objects, get_referents,
-    get_referrers, get_stats, get_threshold, is_enabled, is_finalized, is_tracked, remove_callback,
-    set_debug, set_threshold, take_garbage, unfreeze,
+    DEBUG_UNCOLLECTABLE, GcAny, GenerationStats, InvalidGeneration, Phase, add_callback, collect,
+    collect_generation, disable, enable, garbage, get_count, get_debug, get_freeze_count,
+    get_objects, get_referents, get_referrers, get_stats, get_threshold, is_enabled, is_finalized,
+    is_tracked, remove_callback, set_debug, set_threshold, take_garbage, try_collect_generation,
+    try_get_objects, unfreeze,
 };
 pub use pymemory_gc_derive::{Finalize, Trace};
-pub use trace::{Finalize, Trace, Tracer};
+pub use trace::{Exactness, Finalize, Trace, Tracer};
 pub use weak::Weak;
 
 /// Exact per-object header sizes on this target, for documentation and tests.

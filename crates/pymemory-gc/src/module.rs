@@ -129,9 +129,62 @@ impl fmt::Debug for GcAny {
     }
 }
 
-fn check_generation(g: usize) {
-    assert!(g < NUM_GENERATIONS, "invalid generation");
+/// A generation number outside `0..=2`: Python's `ValueError` from `gc.collect(3)`
+/// (`invalid generation`) or `gc.get_objects(3)` (`generation parameter must be less
+/// than the number of available generations (3)`). `Display` gives the Python form.
+///
+/// ```
+/// let e = pymemory_gc::try_collect_generation(3).unwrap_err();
+/// assert_eq!(e.to_string(), "ValueError: invalid generation");
+/// assert_eq!(e.generation(), 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidGeneration {
+    generation: usize,
+    message: &'static str,
 }
+
+impl InvalidGeneration {
+    /// The generation that was asked for.
+    pub fn generation(&self) -> usize {
+        self.generation
+    }
+
+    /// The Python exception kind: always `"ValueError"`.
+    pub fn python_name(&self) -> &'static str {
+        "ValueError"
+    }
+
+    /// CPython's message, without the exception name.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+}
+
+impl fmt::Display for InvalidGeneration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.python_name(), self.message)
+    }
+}
+
+impl std::error::Error for InvalidGeneration {}
+
+fn check_generation(generation: usize, message: &'static str) -> Result<(), InvalidGeneration> {
+    if generation < NUM_GENERATIONS {
+        Ok(())
+    } else {
+        Err(InvalidGeneration {
+            generation,
+            message,
+        })
+    }
+}
+
+/// `gc.collect`'s message (Modules/gcmodule.c).
+const COLLECT_MSG: &str = "invalid generation";
+/// `gc.get_objects`'s message (Modules/gcmodule.c).
+const GET_OBJECTS_MSG: &str =
+    "generation parameter must be less than the number of available generations (3)";
 
 /// `gc.collect()`: a full collection; returns the number of unreachable objects found.
 /// Returns 0 when called during a collection (from a finalizer or callback). A panic
@@ -140,46 +193,57 @@ pub fn collect() -> usize {
     collector::collect_main(heap(), NUM_GENERATIONS - 1)
 }
 
-/// `gc.collect(generation)`.
+/// `gc.collect(generation)`: collects generations `0..=generation`; returns the number
+/// of unreachable objects found.
 ///
 /// # Panics
-/// If `generation > 2` (Python: `ValueError: invalid generation`).
+/// If `generation > 2`, like slice indexing out of bounds (Python raises
+/// `ValueError: invalid generation`: [`try_collect_generation`] returns it as an error).
+/// A panic from user code run by the collection propagates after it finished.
 pub fn collect_generation(generation: usize) -> usize {
-    check_generation(generation);
-    collector::collect_main(heap(), generation)
+    match try_collect_generation(generation) {
+        Ok(n) => n,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `gc.collect(generation)` with Python's error for a generation above 2:
+/// `ValueError: invalid generation`.
+///
+/// ```
+/// assert_eq!(pymemory_gc::try_collect_generation(0), Ok(0));
+/// let e = pymemory_gc::try_collect_generation(3).unwrap_err();
+/// assert_eq!(e.to_string(), "ValueError: invalid generation");
+/// ```
+pub fn try_collect_generation(generation: usize) -> Result<usize, InvalidGeneration> {
+    check_generation(generation, COLLECT_MSG)?;
+    Ok(collector::collect_main(heap(), generation))
 }
 
 /// `gc.enable()`: turn automatic collection on.
 pub fn enable() {
-    heap().enabled.set(true);
+    heap().set_enabled(true);
 }
 
 /// `gc.disable()`: turn automatic collection off.
 pub fn disable() {
-    heap().enabled.set(false);
+    heap().set_enabled(false);
 }
 
 /// `gc.isenabled()`.
 pub fn is_enabled() -> bool {
-    heap().enabled.get()
+    heap().is_enabled()
 }
 
 /// `gc.get_threshold()`.
 pub fn get_threshold() -> (usize, usize, usize) {
     let h = heap();
-    (
-        h.threshold[0].get(),
-        h.threshold[1].get(),
-        h.threshold[2].get(),
-    )
+    (h.threshold(0), h.threshold(1), h.threshold(2))
 }
 
 /// `gc.set_threshold(t0, t1, t2)`; threshold 0 of zero disables automatic collection.
 pub fn set_threshold(t0: usize, t1: usize, t2: usize) {
-    let h = heap();
-    h.threshold[0].set(t0);
-    h.threshold[1].set(t1);
-    h.threshold[2].set(t2);
+    heap().set_thresholds([t0, t1, t2]);
 }
 
 /// `gc.get_count()`: tracked allocations minus deallocations since the last collection
@@ -265,16 +329,27 @@ fn all_nodes(include_permanent: bool) -> Vec<NonNull<GcHeader>> {
 /// `gc.get_objects(generation=None)`: the tracked objects (of one generation).
 ///
 /// # Panics
-/// If `generation > 2`.
+/// If `generation > 2`, like slice indexing out of bounds ([`try_get_objects`] returns
+/// Python's `ValueError` instead).
 pub fn get_objects(generation: Option<usize>) -> Vec<GcAny> {
-    match generation {
+    match try_get_objects(generation) {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `gc.get_objects(generation)` with Python's error for a generation above 2:
+/// `ValueError: generation parameter must be less than the number of available
+/// generations (3)`.
+pub fn try_get_objects(generation: Option<usize>) -> Result<Vec<GcAny>, InvalidGeneration> {
+    Ok(match generation {
         Some(g) => {
-            check_generation(g);
+            check_generation(g, GET_OBJECTS_MSG)?;
             // SAFETY: live sentinel of a well-formed list.
             handles(unsafe { raw::list_nodes(heap().list(g)) })
         }
         None => handles(all_nodes(false)),
-    }
+    })
 }
 
 /// `gc.get_referents(obj)`: the tracked objects `obj` refers to, per its `Trace`.

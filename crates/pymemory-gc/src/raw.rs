@@ -157,6 +157,8 @@ impl Links {
 /// Type-erased operations of a tracked type.
 pub(crate) struct VTable {
     pub(crate) trace: unsafe fn(NonNull<GcHeader>, &mut Tracer<'_>),
+    /// `T::EXACTNESS`: only exact types' edges are subtracted (see `collect.rs`).
+    pub(crate) exact: bool,
     pub(crate) finalize: Option<unsafe fn(NonNull<GcHeader>)>,
     pub(crate) drop_value: unsafe fn(NonNull<GcHeader>),
     pub(crate) dealloc: unsafe fn(NonNull<GcHeader>),
@@ -194,6 +196,7 @@ pub(crate) struct UntrackedBox<T> {
 impl<T: Trace + 'static> TrackedBox<T> {
     const VTABLE: &'static VTable = &VTable {
         trace: Self::trace_erased,
+        exact: T::EXACTNESS.is_exact(),
         finalize: if T::NEEDS_FINALIZE {
             Some(Self::finalize_erased)
         } else {

@@ -9,10 +9,17 @@
 //! finalizers fill) are gone, that everything reachable is intact, that no finalizer ran
 //! twice, that `collect()` returned the number of objects it freed, and that weak
 //! references and their callbacks behaved as CPython's.
+//!
+//! Some links go through a [`Wrapper`], whose safe hand-written `Trace` lies: it
+//! reports a handle kept in an `Rc` cell it shares with an outside registry (so the
+//! handle is not its own), twice, and also the handles of the resurrection stash. Its
+//! edges must count as outside references: the registry's handles are roots like the
+//! outside handles, and no reachable object is ever cleared.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
-use crate::{Finalize, Gc, Trace, Weak};
+use crate::{Finalize, Gc, Trace, Tracer, Weak};
 
 /// A node of the random graph.
 #[derive(Trace)]
@@ -23,6 +30,41 @@ pub struct Obj {
     resurrect: bool,
     edges: RefCell<Vec<Gc<Obj>>>,
     weaks: RefCell<Vec<Weak<Obj>>>,
+    wrapped: RefCell<Vec<Gc<Wrapper>>>,
+}
+
+type SharedCell = Rc<RefCell<Option<Gc<Obj>>>>;
+
+/// A link through a hand-written, unverified (and over-reporting) `Trace`.
+#[derive(Finalize)]
+pub struct Wrapper {
+    inner: SharedCell,
+}
+
+impl std::fmt::Debug for Wrapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Wrapper")
+    }
+}
+
+impl Trace for Wrapper {
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        if let Ok(inner) = self.inner.try_borrow() {
+            inner.trace(tracer);
+            inner.trace(tracer);
+        }
+        STATE.with(|s| {
+            if let Ok(s) = s.try_borrow() {
+                s.stash.iter().for_each(|g| g.trace(tracer));
+            }
+        });
+    }
+}
+
+impl Drop for Wrapper {
+    fn drop(&mut self) {
+        STATE.with(|s| s.borrow_mut().wrappers_dropped += 1);
+    }
 }
 
 #[derive(Default)]
@@ -32,6 +74,9 @@ struct State {
     /// Per callback weak reference: the referent id and how often the callback ran.
     fired: Vec<(usize, u32)>,
     stash: Vec<Gc<Obj>>,
+    wrappers_dropped: usize,
+    /// The outside halves of the wrappers' shared cells (roots, like outside handles).
+    shared: Vec<SharedCell>,
 }
 
 thread_local! {
@@ -102,6 +147,7 @@ pub fn check_ops(data: &[u8]) {
                     resurrect: a % 4 == 0,
                     edges: RefCell::new(Vec::new()),
                     weaks: RefCell::new(Vec::new()),
+                    wrapped: RefCell::new(Vec::new()),
                 });
                 all.push(Gc::downgrade(&o));
                 roots.push(o);
@@ -156,17 +202,41 @@ pub fn check_ops(data: &[u8]) {
                 let stash = STATE.with(|s| std::mem::take(&mut s.borrow_mut().stash));
                 drop(stash);
             }
-            _ => verify_collect(&roots, &all, &outside_cb),
+            11 if a % 4 == 1 => {
+                if let (Some(x), Some(y)) = (handle(&roots, a / 4), handle(&roots, b)) {
+                    let cell: SharedCell = Rc::new(RefCell::new(Some(y)));
+                    STATE.with(|s| s.borrow_mut().shared.push(cell.clone()));
+                    x.wrapped
+                        .borrow_mut()
+                        .push(Gc::new(Wrapper { inner: cell }));
+                }
+            }
+            11 if a % 4 == 3 => {
+                // The registry lets go of one shared handle.
+                let released = STATE.with(|s| {
+                    let s = s.borrow();
+                    (!s.shared.is_empty()).then(|| s.shared[b as usize % s.shared.len()].take())
+                });
+                drop(released);
+            }
+            _ => {
+                verify_collect(&roots, &all, &outside_cb);
+            }
         }
         check_no_double_finalize();
     }
     verify_collect(&roots, &all, &outside_cb);
     drop(roots);
-    // Each object is finalized (and can resurrect) at most once, so this ends.
-    for _ in 0..=all.len() + 1 {
-        verify_collect(&[], &all, &outside_cb);
+    let shared = STATE.with(|s| std::mem::take(&mut s.borrow_mut().shared));
+    let held: Vec<Option<Gc<Obj>>> = shared.iter().map(|c| c.take()).collect();
+    drop(held);
+    drop(shared);
+    // Each object is finalized (and can resurrect) at most once, and each collection
+    // that finds nothing new leaves only the stash, so this ends.
+    for _ in 0..=2 * all.len() + 2 {
+        let freed = verify_collect(&[], &all, &outside_cb);
         let stash = STATE.with(|s| std::mem::take(&mut s.borrow_mut().stash));
-        if stash.is_empty() {
+        if stash.is_empty() && freed == 0 {
             break;
         }
         drop(stash);
@@ -199,7 +269,11 @@ fn check_no_double_finalize() {
 fn reachable(roots: &[Gc<Obj>], n: usize) -> Vec<bool> {
     let mut seen = vec![false; n];
     let mut stack: Vec<Gc<Obj>> = roots.to_vec();
-    stack.extend(STATE.with(|s| s.borrow().stash.clone()));
+    STATE.with(|s| {
+        let s = s.borrow();
+        stack.extend(s.stash.iter().cloned());
+        stack.extend(s.shared.iter().filter_map(|c| c.borrow().clone()));
+    });
     while let Some(o) = stack.pop() {
         let Some(v) = Gc::try_get(&o) else {
             panic!("reachable object was cleared by the collector");
@@ -209,21 +283,33 @@ fn reachable(roots: &[Gc<Obj>], n: usize) -> Vec<bool> {
         }
         seen[v.id] = true;
         stack.extend(v.edges.borrow().iter().cloned());
+        // A reachable object's wrappers are alive (deref panics if one was cleared).
+        for w in v.wrapped.borrow().iter() {
+            stack.extend(w.inner.borrow().clone());
+        }
     }
     seen
 }
 
-fn verify_collect(roots: &[Gc<Obj>], all: &[Weak<Obj>], outside_cb: &[(usize, usize, Weak<Obj>)]) {
+/// Collects and checks; returns what `collect()` returned.
+fn verify_collect(
+    roots: &[Gc<Obj>],
+    all: &[Weak<Obj>],
+    outside_cb: &[(usize, usize, Weak<Obj>)],
+) -> usize {
     let n = all.len();
     let before: Vec<bool> = STATE.with(|s| s.borrow().dropped.clone());
+    let wrappers_before = STATE.with(|s| s.borrow().wrappers_dropped);
     let freed = crate::collect();
     check_no_double_finalize();
     let live = reachable(roots, n);
     let after: Vec<bool> = STATE.with(|s| s.borrow().dropped.clone());
+    let wrappers_freed = STATE.with(|s| s.borrow().wrappers_dropped) - wrappers_before;
     let newly = (0..n).filter(|&i| after[i] && !before[i]).count();
     assert_eq!(
-        freed, newly,
-        "collect() returned {freed} but {newly} objects were freed"
+        freed,
+        newly + wrappers_freed,
+        "collect() returned {freed} but {newly} objects and {wrappers_freed} wrappers were freed"
     );
     for id in 0..n {
         if live[id] {
@@ -272,4 +358,5 @@ fn verify_collect(roots: &[Gc<Obj>], all: &[Weak<Obj>], outside_cb: &[(usize, us
             }
         }
     });
+    freed
 }

@@ -2,6 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, LinkedList, VecDeque};
+use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
@@ -29,25 +30,158 @@ pub trait Finalize {
 
 /// Reports the [`Gc`](crate::Gc) edges of a value to the collector (`tp_traverse`).
 ///
-/// `trace` must call [`Trace::trace`] on every field that may hold a `Gc` (directly or
-/// inside containers), once each. A missing edge only makes a cycle leak. Reporting
-/// more edges than the value owns is detected when an object gets more edges than it
-/// has handles (the collection is abandoned with a panic); otherwise it may make the
-/// collector clear an object that is still referenced: using it through a handle then
-/// panics, but a `&T` borrowed from it *before* the collection would dangle, so
-/// hand-written impls must not over-report (see the crate docs, "Safety model").
-/// `#[derive(Trace)]` is always exact.
+/// `trace` calls [`Trace::trace`] on every field that may hold a `Gc` (directly or
+/// inside containers). `#[derive(Trace)]` writes it for structs and enums;
+/// `#[trace(skip)]` on a field leaves it out (for fields that hold no `Gc`).
 ///
-/// `#[derive(Trace)]` writes this for structs and enums; `#[trace(skip)]` on a field
-/// leaves it out (for fields that hold no `Gc`).
+/// # Exactness: what a hand-written impl may get wrong
+///
+/// `Trace` is a safe trait: a wrong impl can never cause undefined behaviour. The
+/// collector only *subtracts* (counts as internal, the step that can make an object
+/// garbage) the edges of types whose [`EXACTNESS`](Trace::EXACTNESS) is vouched for;
+/// every handle held by any other type counts as a reference from outside. So:
+///
+/// * `#[derive(Trace)]` vouches for its type when every traced field type is exact, and
+///   the std impls are exact (containers when their element types are);
+/// * a hand-written impl that keeps the default [`Exactness::UNVERIFIED`] is safe
+///   whatever it reports (missing edges, edges it does not own, edges twice): the
+///   collector never runs it during a collection, and every object it holds a handle
+///   to is treated as referenced from outside. A cycle that passes through such a value
+///   is never collected (it leaks, like a Python object whose `tp_traverse` is missing);
+/// * a hand-written impl that is exact can say so with `unsafe`
+///   ([`Exactness::vouched`]), and its cycles are then collected:
+///
+/// ```
+/// use std::cell::RefCell;
+/// use pymemory_gc::{self as gc, Exactness, Finalize, Gc, Trace, Tracer};
+///
+/// #[derive(Finalize)]
+/// struct Pair {
+///     left: RefCell<Option<Gc<Pair>>>,
+///     right: RefCell<Option<Gc<Pair>>>,
+/// }
+///
+/// impl Trace for Pair {
+///     // SAFETY: `trace` reports `left` and `right`, each once; both are owned by the
+///     // value (dropped with it), and it reports nothing else and has no side effects.
+///     const EXACTNESS: Exactness<Self> = unsafe { Exactness::vouched() }
+///         .and(<RefCell<Option<Gc<Pair>>> as Trace>::EXACTNESS);
+///     fn trace(&self, tracer: &mut Tracer<'_>) {
+///         self.left.trace(tracer);
+///         self.right.trace(tracer);
+///     }
+/// }
+///
+/// let a = Gc::new(Pair { left: RefCell::new(None), right: RefCell::new(None) });
+/// *a.left.borrow_mut() = Some(a.clone());
+/// drop(a);
+/// assert_eq!(gc::collect(), 1); // vouched: the self-cycle is collected
+/// ```
+///
+/// Without the `EXACTNESS` line the same `Pair` is safe too, but its cycles leak.
 pub trait Trace: Finalize {
     /// Whether values of this type can reach a `Gc`. Types where it is `false` are not
     /// tracked by the collector (like Python ints and strings) and cost it nothing.
     /// The derive computes it from the field types; the default is `true`.
     const MAY_CONTAIN_GC: bool = true;
 
+    /// Whether [`trace`](Trace::trace) is exact (see [`Exactness`]): only exact types
+    /// take part in finding garbage. The default is [`Exactness::UNVERIFIED`]; the derive
+    /// vouches when every traced field type is exact.
+    const EXACTNESS: Exactness<Self> = Exactness::UNVERIFIED;
+
     /// Calls `tracer` (through `Trace::trace` of the fields) on every `Gc` held.
     fn trace(&self, tracer: &mut Tracer<'_>);
+}
+
+/// Whether a type's [`Trace`] impl is exact, as [`Trace::EXACTNESS`].
+///
+/// A token that safe code can only make *unverified*: an exact `Exactness<T>` comes
+/// from [`Exactness::vouched`] (`unsafe`), from `#[derive(Trace)]`, or from this
+/// crate's std impls. The type parameter ties the token to the type it speaks for, so
+/// an impl cannot borrow another type's exact token.
+pub struct Exactness<T: ?Sized> {
+    exact: bool,
+    // Invariant in `T`: no subtyping can turn one type's token into another's.
+    _for: PhantomData<fn(*const T) -> *const T>,
+}
+
+impl<T: ?Sized> Exactness<T> {
+    /// Not vouched for: the collector treats every handle the value holds as a
+    /// reference from outside and never runs its `trace` while collecting. Always safe.
+    pub const UNVERIFIED: Exactness<T> = Exactness {
+        exact: false,
+        _for: PhantomData,
+    };
+
+    /// Vouches that `T`'s [`Trace`] impl is exact.
+    ///
+    /// # Safety
+    ///
+    /// For every value `v` of type `T`, `v.trace(tracer)`:
+    /// 1. reports each `Gc` handle it reports at most once per call, and only handles
+    ///    stored inside `v` itself (owned by it: dropped when `v` is dropped), never a
+    ///    handle shared with other values (behind an `Rc`, a `&'static`, a thread-local);
+    /// 2. reports the same handles each time it is called while `v` is not mutated by
+    ///    other code (it may leave out handles it cannot read, such as those behind a
+    ///    mutably borrowed `RefCell`: missing edges only make objects look referenced
+    ///    from outside);
+    /// 3. has no side effects on any `Gc` or `Weak` (creates, drops, moves or
+    ///    dereferences none, does not call into the collector) and runs no other code
+    ///    that could.
+    ///
+    /// The collector relies on this to decide which objects are garbage: an impl that
+    /// breaks it could let the collector drop a value that is still borrowed.
+    pub const unsafe fn vouched() -> Exactness<T> {
+        Exactness {
+            exact: true,
+            _for: PhantomData,
+        }
+    }
+
+    /// Exact only if both are: `Exactness::vouched().and(<Field as Trace>::EXACTNESS)`
+    /// for each field an impl traces by calling the field's own `trace`.
+    pub const fn and<U: ?Sized>(self, other: Exactness<U>) -> Exactness<T> {
+        Exactness {
+            exact: self.exact && other.exact,
+            _for: PhantomData,
+        }
+    }
+
+    /// Whether this token vouches for exactness.
+    pub const fn is_exact(&self) -> bool {
+        self.exact
+    }
+}
+
+impl<T: ?Sized> Clone for Exactness<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for Exactness<T> {}
+
+impl<T: ?Sized> std::fmt::Debug for Exactness<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.exact {
+            "Exactness(exact)"
+        } else {
+            "Exactness(unverified)"
+        })
+    }
+}
+
+/// `unsafe { Exactness::vouched() }.and(<A>::EXACTNESS).and(<B>::EXACTNESS)...` for the
+/// std impls below, whose `trace` only calls the `trace` of values they own (`$g`).
+macro_rules! exact_if {
+    ($($g:ty),*) => {
+        // SAFETY: used only by impls in this module whose `trace` reports nothing itself
+        // and calls `trace` once on each element it owns (rule 1), reads them the same
+        // way each time (rule 2) and runs no other code (rule 3); their own exactness is
+        // then that of the element types, combined by `and`.
+        unsafe { Exactness::vouched() } $(.and(<$g as Trace>::EXACTNESS))*
+    };
 }
 
 /// What a trace pass does with each edge.
@@ -134,6 +268,7 @@ macro_rules! leaf {
         }
         impl Trace for $t {
             const MAY_CONTAIN_GC: bool = false;
+            const EXACTNESS: Exactness<Self> = exact_if!();
             #[inline]
             fn trace(&self, _: &mut Tracer<'_>) {}
         }
@@ -172,8 +307,10 @@ impl<T: ?Sized> Finalize for &'static T {
     const NEEDS_FINALIZE: bool = false;
 }
 impl<T: ?Sized> Trace for &'static T {
-    // A shared 'static reference owns nothing the collector could free.
+    // A shared 'static reference owns nothing the collector could free, so it reports
+    // nothing (which is exact: the handles behind it count as outside references).
     const MAY_CONTAIN_GC: bool = false;
+    const EXACTNESS: Exactness<Self> = exact_if!();
     fn trace(&self, _: &mut Tracer<'_>) {}
 }
 
@@ -184,6 +321,7 @@ macro_rules! wrapper {
         }
         impl<$($g: Trace),*> Trace for $t {
             const MAY_CONTAIN_GC: bool = false $(|| $g::MAY_CONTAIN_GC)*;
+            const EXACTNESS: Exactness<Self> = exact_if!($($g),*);
             #[inline]
             fn trace(&self, tracer: &mut Tracer<'_>) {
                 let $s = self;
@@ -218,6 +356,8 @@ impl<K: Trace, V: Trace, S> Finalize for HashMap<K, V, S> {
 }
 impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
     const MAY_CONTAIN_GC: bool = K::MAY_CONTAIN_GC || V::MAY_CONTAIN_GC;
+    // Iteration calls no `Hash`/`Eq`/hasher code.
+    const EXACTNESS: Exactness<Self> = exact_if!(K, V);
     fn trace(&self, tracer: &mut Tracer<'_>) {
         for (k, v) in self {
             k.trace(tracer);
@@ -231,6 +371,7 @@ impl<T: Trace, S> Finalize for HashSet<T, S> {
 }
 impl<T: Trace, S> Trace for HashSet<T, S> {
     const MAY_CONTAIN_GC: bool = T::MAY_CONTAIN_GC;
+    const EXACTNESS: Exactness<Self> = exact_if!(T);
     fn trace(&self, tracer: &mut Tracer<'_>) {
         self.iter().for_each(|v| v.trace(tracer));
     }
@@ -241,6 +382,8 @@ impl<T: Trace + Copy> Finalize for Cell<T> {
 }
 impl<T: Trace + Copy> Trace for Cell<T> {
     const MAY_CONTAIN_GC: bool = T::MAY_CONTAIN_GC;
+    // `get` is a bitwise copy (no user code); the copy is the cell's content.
+    const EXACTNESS: Exactness<Self> = exact_if!(T);
     fn trace(&self, tracer: &mut Tracer<'_>) {
         self.get().trace(tracer);
     }
@@ -251,6 +394,7 @@ impl<T: Trace, const N: usize> Finalize for [T; N] {
 }
 impl<T: Trace, const N: usize> Trace for [T; N] {
     const MAY_CONTAIN_GC: bool = N > 0 && T::MAY_CONTAIN_GC;
+    const EXACTNESS: Exactness<Self> = exact_if!(T);
     fn trace(&self, tracer: &mut Tracer<'_>) {
         self.iter().for_each(|v| v.trace(tracer));
     }
@@ -263,6 +407,7 @@ macro_rules! tuples {
         }
         impl<$($g: Trace),+> Trace for ($($g,)+) {
             const MAY_CONTAIN_GC: bool = false $(|| $g::MAY_CONTAIN_GC)+;
+            const EXACTNESS: Exactness<Self> = exact_if!($($g),+);
             fn trace(&self, tracer: &mut Tracer<'_>) {
                 $(self.$n.trace(tracer);)+
             }
@@ -286,16 +431,20 @@ impl<T: ?Sized> Finalize for std::marker::PhantomData<T> {
 }
 impl<T: ?Sized> Trace for std::marker::PhantomData<T> {
     const MAY_CONTAIN_GC: bool = false;
+    const EXACTNESS: Exactness<Self> = exact_if!();
     fn trace(&self, _: &mut Tracer<'_>) {}
 }
 
 impl<T: Trace + ?Sized> Finalize for Rc<T> {
     const NEEDS_FINALIZE: bool = false;
 }
-/// An `Rc` is opaque to the collector: a `Gc` inside it counts as an outside (root)
-/// reference, so a cycle through an `Rc` leaks but is never cleared wrongly. Use `Gc`
-/// for shared values that hold `Gc`s.
+/// An `Rc` is opaque to the collector: it reports nothing, so a `Gc` inside it counts as
+/// an outside (root) reference, and a cycle through an `Rc` leaks but is never cleared
+/// wrongly. (Reporting the shared contents would not be exact: every owner of the `Rc`
+/// would report the same handles.) Use `Gc` for shared values that hold `Gc`s.
 impl<T: Trace + ?Sized> Trace for Rc<T> {
     const MAY_CONTAIN_GC: bool = false;
+    // Reports nothing: exact whatever `T` is, so values holding an `Rc` stay collectable.
+    const EXACTNESS: Exactness<Self> = exact_if!();
     fn trace(&self, _: &mut Tracer<'_>) {}
 }

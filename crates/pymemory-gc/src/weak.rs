@@ -9,7 +9,7 @@ use std::rc::Rc;
 use crate::gc::{Gc, dealloc_dead};
 use crate::heap::heap;
 use crate::raw::{self, CLEARED, DEAD, WEAK_CLEARED};
-use crate::trace::{Finalize, Trace, Tracer};
+use crate::trace::{Exactness, Finalize, Trace, Tracer};
 
 /// The identity of one `weakref.ref(obj, callback)` object, shared by the clones of the
 /// [`Weak`] that created it. The callback runs only while this record is alive.
@@ -127,6 +127,10 @@ impl<T: Trace + 'static> Finalize for Weak<T> {
 impl<T: Trace + 'static> Trace for Weak<T> {
     // A weak reference keeps nothing alive, so it never makes its holder tracked.
     const MAY_CONTAIN_GC: bool = false;
+    // SAFETY: reports no `Gc` edge; its one callback record (owned by this handle,
+    // shared only with its own clones, each reporting it once) is read without side
+    // effects.
+    const EXACTNESS: Exactness<Self> = unsafe { Exactness::vouched() };
     fn trace(&self, tracer: &mut Tracer<'_>) {
         if let Some(r) = &self.record {
             tracer.weak_record(r);

@@ -1,11 +1,16 @@
 //! `#[derive(Trace, Finalize)]`: structs, tuple structs, enums, generics, `#[trace(skip)]`,
 //! recursive types, `MAY_CONTAIN_GC`, `#[trace(crate = "...")]`, and the exact header
-//! sizes.
+//! sizes, and `EXACTNESS` (the derive vouches only when every traced field type is exact).
+//!
+//! `forbid(unsafe_code)`: the derive's output must compile in crates that forbid
+//! `unsafe` (its `unsafe` vouching lives in the macro expansion, not in user code).
+#![forbid(unsafe_code)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::rc::Rc;
 
-use pymemory_gc::{self as gc, Finalize, Gc, Trace, Weak};
+use pymemory_gc::{self as gc, Exactness, Finalize, Gc, Trace, Tracer, Weak};
 
 #[derive(Trace, Finalize)]
 struct Plain {
@@ -178,4 +183,120 @@ fn plain_struct_is_untracked_and_usable() {
     assert!(!gc::is_tracked(&p));
     assert_eq!(p.a + p.c[0].0 as u32, 2);
     assert_eq!(p.b, "x");
+}
+
+/// A hand-written impl that does not vouch: `Exactness::UNVERIFIED` by default.
+#[derive(Finalize)]
+struct HandWritten(RefCell<Option<Gc<HandWritten>>>);
+impl Trace for HandWritten {
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        self.0.trace(tracer);
+    }
+}
+
+/// A hand-written impl that tries to borrow another type's exact token in safe code:
+/// the token's type parameter makes that a type error, so the best safe code can do
+/// is `and` with `UNVERIFIED`, which stays unverified.
+#[derive(Finalize)]
+struct Borrower(RefCell<Option<Gc<Borrower>>>);
+impl Trace for Borrower {
+    const EXACTNESS: Exactness<Self> = Exactness::UNVERIFIED.and(<u32 as Trace>::EXACTNESS);
+    fn trace(&self, tracer: &mut Tracer<'_>) {
+        self.0.trace(tracer);
+    }
+}
+
+#[derive(Trace, Finalize)]
+struct HoldsUnverified {
+    inner: HandWritten,
+}
+
+#[derive(Trace, Finalize)]
+struct SkipsUnverified {
+    x: RefCell<Option<Gc<SkipsUnverified>>>,
+    #[trace(skip)]
+    _inner: HandWritten,
+}
+
+#[derive(Trace, Finalize)]
+struct GenericPair<A: 'static, B: 'static> {
+    a: Vec<A>,
+    b: Option<B>,
+}
+
+#[derive(Trace, Finalize)]
+struct Shared {
+    // `Rc` and `&'static` report nothing: exact, their contents count as roots.
+    name: Rc<str>,
+    cfg: &'static str,
+    next: RefCell<Option<Gc<Shared>>>,
+}
+
+#[test]
+fn exactness_is_structural() {
+    const fn exact<T: Trace + ?Sized>() -> bool {
+        T::EXACTNESS.is_exact()
+    }
+    // Derived types whose traced fields are exact (recursive ones included).
+    const { assert!(exact::<Plain>()) };
+    const { assert!(exact::<Tuple>()) };
+    const { assert!(exact::<E>()) };
+    const { assert!(exact::<Generic<u8>>()) };
+    const { assert!(exact::<Tree>()) };
+    const { assert!(exact::<TreeWithGc>()) };
+    const { assert!(exact::<Containers>()) };
+    const { assert!(exact::<WithCratePath>()) };
+    const { assert!(exact::<SkipsUnverified>()) };
+    const { assert!(exact::<Shared>()) };
+    // Std impls: exact when their element types are.
+    const { assert!(exact::<Gc<HandWritten>>()) };
+    const { assert!(exact::<Weak<HandWritten>>()) };
+    const { assert!(exact::<Rc<HandWritten>>()) };
+    const { assert!(exact::<&'static HandWritten>()) };
+    const { assert!(exact::<str>()) };
+    const { assert!(exact::<(u8, String, [Gc<Plain>; 3])>()) };
+    const { assert!(exact::<Cell<Option<u8>>>()) };
+    const { assert!(exact::<OnceCell<Box<Gc<Plain>>>>()) };
+    // Unverified: hand-written without `unsafe`, and everything holding one.
+    const { assert!(!exact::<HandWritten>()) };
+    const { assert!(!exact::<Borrower>()) };
+    const { assert!(!exact::<HoldsUnverified>()) };
+    const { assert!(!exact::<Vec<HandWritten>>()) };
+    const { assert!(!exact::<Option<Box<HandWritten>>>()) };
+    const { assert!(!exact::<RefCell<HashMap<u8, HandWritten>>>()) };
+    const { assert!(!exact::<(u8, HandWritten)>()) };
+    const { assert!(!exact::<[HandWritten; 1]>()) };
+    const { assert!(exact::<GenericPair<u8, Gc<Plain>>>()) };
+    const { assert!(!exact::<GenericPair<u8, HandWritten>>()) };
+    const { assert!(!exact::<GenericPair<HandWritten, u8>>()) };
+    assert_eq!(
+        format!("{:?} {:?}", Plain::EXACTNESS, HandWritten::EXACTNESS),
+        "Exactness(exact) Exactness(unverified)"
+    );
+}
+
+/// Cycles through exact types are collected; a cycle through an unverified type leaks
+/// (its edges count as outside references) but everything stays usable.
+#[test]
+fn unverified_cycles_leak_exact_ones_collect() {
+    let h = Gc::new(HandWritten(RefCell::new(None)));
+    *h.0.borrow_mut() = Some(h.clone());
+    let wh = Gc::downgrade(&h);
+    let s = Gc::new(Shared {
+        name: "s".into(),
+        cfg: "c",
+        next: RefCell::new(None),
+    });
+    *s.next.borrow_mut() = Some(s.clone());
+    let ws = Gc::downgrade(&s);
+    drop((h, s));
+    assert_eq!(gc::collect(), 1);
+    assert!(ws.upgrade().is_none(), "the exact cycle was collected");
+    let h = wh.upgrade().expect("the unverified cycle leaked");
+    assert!(gc::is_tracked(&h));
+    // `get_referents` still runs the hand-written trace (outside a collection).
+    assert_eq!(gc::get_referents(&h).len(), 1);
+    let inner = h.0.borrow_mut().take();
+    drop((inner, h));
+    assert!(wh.upgrade().is_none());
 }

@@ -136,3 +136,46 @@ fn collect_counts_match_cpython_on_random_graphs() {
     eprintln!("{cases} programs, {collects} gc.collect() results identical to CPython's");
     gc::enable();
 }
+
+/// Mirrors `gc.collect(g)` and `gc.get_objects(g)` for out-of-range generations: the
+/// `try_` functions' errors print as CPython's exceptions (`type(e).__name__: str(e)`).
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot spawn python3")]
+fn invalid_generation_errors_match_cpython() {
+    const PY_ERRORS: &str = r#"
+import gc, sys
+for line in sys.stdin:
+    kind, g = line.split()
+    try:
+        (gc.collect if kind == "collect" else gc.get_objects)(int(g))
+        print("ok")
+    except Exception as e:
+        print(f"{type(e).__name__}: {e}")
+"#;
+    let mut child = Command::new("python3")
+        .args(["-c", PY_ERRORS])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is required for the differential tests (not found on PATH)");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut cases = 0;
+    for g in [0usize, 1, 2, 3, 4, 17, 1000, i32::MAX as usize] {
+        for kind in ["collect", "get_objects"] {
+            let ours = match kind {
+                "collect" => gc::try_collect_generation(g).map(drop),
+                _ => gc::try_get_objects(Some(g)).map(drop),
+            };
+            let ours = ours.map_or_else(|e| e.to_string(), |()| "ok".to_string());
+            writeln!(stdin, "{kind} {g}").unwrap();
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            assert_eq!(ours, line.trim_end(), "gc.{kind}({g})");
+            cases += 1;
+        }
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert_eq!(cases, 16);
+}

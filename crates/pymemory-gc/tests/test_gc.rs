@@ -393,6 +393,36 @@ fn test_get_objects_arguments() {
     assert_eq!(gc::get_objects(None).len(), 1);
     assert!(std::panic::catch_unwind(|| gc::get_objects(Some(1000))).is_err());
     assert!(std::panic::catch_unwind(|| gc::collect_generation(3)).is_err());
+    // The `try_` forms return Python's ValueError instead of panicking.
+    let e = gc::try_get_objects(Some(3)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "ValueError: generation parameter must be less than the number of available generations (3)"
+    );
+    assert_eq!((e.python_name(), e.generation()), ("ValueError", 3));
+    assert_eq!(
+        gc::try_get_objects(Some(1000)).unwrap_err().generation(),
+        1000
+    );
+    assert_eq!(gc::try_get_objects(None).unwrap().len(), 1);
+    assert_eq!(gc::try_get_objects(Some(0)).unwrap().len(), 1);
+    assert_eq!(gc::try_get_objects(Some(2)).unwrap().len(), 0);
+    let e = gc::try_collect_generation(3).unwrap_err();
+    assert_eq!(e.to_string(), "ValueError: invalid generation");
+    assert_eq!(e.message(), "invalid generation");
+    assert!(gc::try_collect_generation(usize::MAX).is_err());
+    // A failed call does not collect (the stats are unchanged).
+    let before = gc::get_stats();
+    let _ = gc::try_collect_generation(3);
+    assert_eq!(gc::get_stats(), before);
+    assert_eq!(gc::try_collect_generation(0), Ok(0));
+    assert_eq!(gc::get_stats()[0].collections, before[0].collections + 1);
+    // The panicking forms panic with the same text.
+    let p = std::panic::catch_unwind(|| gc::collect_generation(3)).unwrap_err();
+    assert_eq!(
+        p.downcast_ref::<String>().map(String::as_str),
+        Some("ValueError: invalid generation")
+    );
 }
 
 /// test_gc.GCTests.test_resurrection_only_happens_once_per_object
