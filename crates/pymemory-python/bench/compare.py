@@ -2,7 +2,9 @@
 
 Run after installing the wheels (scripts/test-python.sh builds them):
     python crates/pymemory-python/bench/compare.py [--quick]
-Prints median seconds of several repeats and the pymemory/builtin ratio per operation.
+Prints the median time of several repeats per side and the pymemory/builtin ratio per
+operation (with the goal of issue #5 where it has one), then the same as a Markdown table.
+Options: --quick (smaller data, 3 repeats), --repeat=N.
 """
 
 import array
@@ -13,32 +15,41 @@ import time
 import pymemory
 
 QUICK = "--quick" in sys.argv
-REPEAT = 3 if QUICK else 7
+REPEAT = 3 if QUICK else 9
+for _arg in sys.argv[1:]:
+    if _arg.startswith("--repeat="):
+        REPEAT = int(_arg.split("=", 1)[1])
+
+# (name, builtin median s, pymemory median s, goal ratio or None)
+RESULTS = []
 
 
-def median_time(fn):
-    times = []
-    for _ in range(REPEAT):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def row(name, builtin_fn, pymemory_fn):
-    """Alternates the two sides, so load from other processes hits both alike."""
+def row(name, builtin_fn, pymemory_fn, goal=None):
+    """Medians of REPEAT timed runs per side. The sides alternate in ABBA order (builtin
+    first on even repeats, pymemory first on odd ones), so neither gains from running
+    second (warm allocator, freed pages) and load from other processes hits both alike."""
     tb, tp = [], []
-    for _ in range(REPEAT):
-        t0 = time.perf_counter()
-        builtin_fn()
-        t1 = time.perf_counter()
-        pymemory_fn()
-        t2 = time.perf_counter()
-        tb.append(t1 - t0)
-        tp.append(t2 - t1)
+    for k in range(REPEAT):
+        order = ((builtin_fn, tb), (pymemory_fn, tp))
+        for fn, out in (order if k % 2 == 0 else order[::-1]):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
     b, p = statistics.median(tb), statistics.median(tp)
-    print(f"{name:<28} builtin {b * 1e3:10.3f} ms   pymemory {p * 1e3:10.3f} ms   ratio {p / b:6.2f}x")
+    goal_text = "" if goal is None else f"   goal <= {goal:.2f}x {'met' if p / b <= goal else 'NOT met'}"
+    print(f"{name:<34} builtin {b * 1e3:10.3f} ms   pymemory {p * 1e3:10.3f} ms   "
+          f"ratio {p / b:6.2f}x{goal_text}", flush=True)
+    RESULTS.append((name, b, p, goal))
     return name, b, p
+
+
+def markdown_table():
+    print()
+    print(f"| operation | builtin median | pymemory median | ratio | goal |")
+    print("|---|---|---|---|---|")
+    for name, b, p, goal in RESULTS:
+        g = "-" if goal is None else f"<= {goal:.1f}x ({'met' if p / b <= goal else 'not met'})"
+        print(f"| {name} | {b * 1e3:.2f} ms | {p * 1e3:.2f} ms | {p / b:.2f}x | {g} |")
 
 
 def main():
@@ -65,18 +76,25 @@ def main():
                 m[i] = 7
         return run
 
-    rows = [
-        row(f"item get x{n_loop} ('B')", get_loop(bm), get_loop(pm)),
-        row(f"item set x{n_loop} ('B')", set_loop(bm), set_loop(pm)),
-        row(f"tolist {n_bulk} 'i'", bi.tolist, pi.tolist),
-        row(f"tobytes {n_bulk} 'i'", bi.tobytes, pi.tobytes),
-        row(f"hex {len(raw)} bytes", bh.hex, ph.hex),
-        row(f"== {n_bulk} 'i' vs 'l'", lambda: bi == bi2, lambda: pi == pi2),
-    ]
+    strided = array.array("d", range(n_bulk // 5))
+    bs, ps = memoryview(strided)[::2], pymemory.memoryview(strided)[::2]
+    ints_small = array.array("i", range(n_loop))
+    bq, pq = memoryview(ints_small), pymemory.memoryview(ints_small)
+
+    row(f"item get x{n_loop} ('B')", get_loop(bm), get_loop(pm), 1.3)
+    row(f"item set x{n_loop} ('B')", set_loop(bm), set_loop(pm), 1.3)
+    row(f"item get x{n_loop} ('i')", get_loop(bq), get_loop(pq), 1.3)
+    row(f"item set x{n_loop} ('i')", set_loop(bq), set_loop(pq), 1.3)
+    row(f"tolist {n_bulk} 'i'", bi.tolist, pi.tolist, 1.0)
+    row(f"tolist {len(bs)} 'd' strided [::2]", bs.tolist, ps.tolist)
+    row(f"tobytes {n_bulk} 'i'", bi.tobytes, pi.tobytes, 1.0)
+    row(f"hex {len(raw)} bytes", bh.hex, ph.hex, 1.0)
+    row(f"== {n_bulk} 'i' vs 'l'", lambda: bi == bi2, lambda: pi == pi2, 1.0)
     if hasattr(bi, "count"):
-        rows.append(row(f"count {n_bulk} 'i'", lambda: bi.count(5), lambda: pi.count(5)))
+        row(f"count {n_bulk} 'i'", lambda: bi.count(5), lambda: pi.count(5), 1.0)
     else:
-        rows.append(row("count (3.11: tolist().count)", lambda: bi.tolist().count(5), lambda: pi.count(5)))
+        row("count (3.11: tolist().count)", lambda: bi.tolist().count(5), lambda: pi.count(5), 1.0)
+    markdown_table()
     try:
         import numpy as np
         import pymemory_example as ex
@@ -84,14 +102,21 @@ def main():
         print("1 GB hand-off: needs numpy and the example extension")
         return
     size = (1 << 30) if not QUICK else (1 << 26)
-    t0 = time.perf_counter()
-    buf = ex.zeros(size)
-    t1 = time.perf_counter()
-    a = np.asarray(buf)
-    t2 = time.perf_counter()
-    assert a.nbytes == size and np.shares_memory(a, np.asarray(buf))
-    print(f"hand-off {size >> 20} MiB Rust Vec<u8> -> numpy: np.asarray {1e6 * (t2 - t1):.1f} us "
-          f"(allocation {1e3 * (t1 - t0):.1f} ms, zeroed pages, not counted)")
+    np.asarray(ex.zeros(4096))  # warm numpy's buffer-protocol path once
+    handoff, alloc = [], []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        buf = ex.zeros(size)
+        t1 = time.perf_counter()
+        a = np.asarray(buf)
+        t2 = time.perf_counter()
+        assert a.nbytes == size and np.shares_memory(a, np.asarray(buf))
+        alloc.append(t1 - t0)
+        handoff.append(t2 - t1)
+        del a, buf
+    print(f"hand-off {size >> 20} MiB Rust Vec<u8> -> numpy: np.asarray median "
+          f"{1e6 * statistics.median(handoff):.1f} us over {REPEAT} runs (Rust allocation "
+          f"{1e3 * statistics.median(alloc):.1f} ms, lazily zeroed pages, not counted)")
 
 
 if __name__ == "__main__":

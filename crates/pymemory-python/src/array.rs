@@ -14,6 +14,7 @@ use pymemory_buffer::{Index, Value};
 
 use crate::convert::{to_py, to_value_for};
 use crate::errors::IntoPyResult;
+use crate::local::Shared;
 use crate::raw::{fill_export, release_export};
 use crate::view::{index_of, to_index};
 
@@ -26,21 +27,34 @@ use crate::view::{index_of, to_index};
 /// Arrays represent basic values and behave very much like lists, except the type of
 /// objects stored in them is constrained. The memory is a Rust `Array`; it exports the
 /// buffer protocol, and cannot be resized while exported (BufferError).
-#[pyclass(name = "array", module = "array", unsendable, weakref, sequence)]
-#[derive(Debug)]
+#[pyclass(name = "array", module = "array", frozen, weakref, sequence)]
 pub struct PyArray {
-    inner: Array,
+    /// Reached only with the GIL held (see `local`); a Rust caller who wants the memory
+    /// borrows it through the buffer protocol (`pymemory_python::borrow`).
+    inner: Shared<Array>,
+}
+
+impl std::fmt::Debug for PyArray {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `Py::get` reaches a frozen class without the GIL: the state stays untouched.
+        f.write_str("PyArray { .. }")
+    }
 }
 
 impl PyArray {
-    /// The Rust array (a cheap handle sharing the storage).
-    #[must_use]
-    pub fn array(&self) -> &Array {
-        &self.inner
+    fn of(py: Python<'_>, inner: Array) -> PyArray {
+        PyArray {
+            inner: Shared::new(py, inner),
+        }
+    }
+
+    #[inline]
+    fn a(&self, py: Python<'_>) -> &Array {
+        self.inner.get(py)
     }
 
     fn value(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-        to_value_for(obj, Some(self.inner.typecode()))
+        to_value_for(obj, Some(self.a(obj.py()).typecode()))
     }
 
     /// A value to store: objects the typecode cannot take raise CPython's error now, named
@@ -49,7 +63,7 @@ impl PyArray {
         let v = self.value(obj)?;
         if matches!(&v, Value::List(items) if items.is_empty()) && !obj.is_instance_of::<PyList>() {
             let py = obj.py();
-            let probe = Array::new(self.inner.typecode()).py_err(py)?;
+            let probe = Array::new(self.a(py).typecode()).py_err(py)?;
             if let Err(e) = probe.append(&v) {
                 let name = obj.get_type().name()?.to_string();
                 let msg = e
@@ -90,27 +104,27 @@ impl PyArray {
             )));
         };
         let inner = Array::new(code).py_err(py)?;
-        let a = PyArray { inner };
+        let a = PyArray::of(py, inner);
         if let Some(init) = initializer {
             if let Ok(other) = init.cast::<PyArray>() {
-                let copy = Array::from_array(code, &other.borrow().inner).py_err(py)?;
-                return Ok(PyArray { inner: copy });
+                let copy = Array::from_array(code, other.get().a(py)).py_err(py)?;
+                return Ok(PyArray::of(py, copy));
             }
             if let Ok(b) = init.cast::<PyBytes>() {
-                a.inner.frombytes(b.as_bytes()).py_err(py)?;
+                a.a(py).frombytes(b.as_bytes()).py_err(py)?;
             } else if let Ok(b) = init.cast::<PyByteArray>() {
-                a.inner.frombytes(&b.to_vec()).py_err(py)?;
+                a.a(py).frombytes(&b.to_vec()).py_err(py)?;
             } else if let Ok(s) = init.cast::<PyString>() {
                 if !matches!(code, 'u' | 'w') {
                     return Err(PyTypeError::new_err(format!(
                         "cannot use a str to initialize an array with typecode '{code}'"
                     )));
                 }
-                a.inner.fromunicode(&s.to_cow()?).py_err(py)?;
+                a.a(py).fromunicode(&s.to_cow()?).py_err(py)?;
             } else {
                 for item in init.try_iter()? {
                     let v = a.store_value(&item?)?;
-                    a.inner.append(&v).py_err(py)?;
+                    a.a(py).append(&v).py_err(py)?;
                 }
             }
         }
@@ -123,10 +137,10 @@ impl PyArray {
         view: *mut ffi::Py_buffer,
         flags: c_int,
     ) -> PyResult<()> {
-        let exporter = Box::new(slf.borrow().inner.clone());
+        let exporter = Box::new(slf.get().a(slf.py()).clone());
         // SAFETY: CPython passes the writable `Py_buffer` of this `bf_getbuffer` call, and
         // `slf` is the exporting object.
-        unsafe { fill_export(view, flags, slf.as_any(), exporter) }
+        unsafe { fill_export(view, flags, slf.as_any(), exporter, None) }
     }
 
     /// Ends an export.
@@ -137,20 +151,20 @@ impl PyArray {
 
     /// the typecode character used to create the array
     #[getter]
-    fn typecode(&self) -> String {
-        self.inner.typecode().to_string()
+    fn typecode(&self, py: Python<'_>) -> String {
+        self.a(py).typecode().to_string()
     }
 
     /// the size, in bytes, of one array item
     #[getter]
-    fn itemsize(&self) -> usize {
-        self.inner.itemsize()
+    fn itemsize(&self, py: Python<'_>) -> usize {
+        self.a(py).itemsize()
     }
 
     /// Append new value v to the end of the array.
     fn append(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<()> {
         let v = self.store_value(v)?;
-        self.inner.append(&v).py_err(py)
+        self.a(py).append(&v).py_err(py)
     }
 
     /// Append items to the end of the array.
@@ -159,13 +173,13 @@ impl PyArray {
             .try_iter()?
             .map(|i| self.store_value(&i?))
             .collect::<PyResult<Vec<_>>>()?;
-        self.inner.extend_values(&values).py_err(py)
+        self.a(py).extend_values(&values).py_err(py)
     }
 
     /// Return i-th element and delete it from the array. i defaults to -1.
     #[pyo3(signature = (i = -1, /))]
     fn pop<'py>(&self, py: Python<'py>, i: isize) -> PyResult<Bound<'py, PyAny>> {
-        let v = self.inner.pop(Some(i)).py_err(py)?;
+        let v = self.a(py).pop(Some(i)).py_err(py)?;
         to_py(py, &v)
     }
 
@@ -174,12 +188,12 @@ impl PyArray {
         let view = crate::borrow::borrow(buffer)?;
         let bytes = view.tobytes().py_err(py)?;
         let _ = view.release();
-        self.inner.frombytes(&bytes).py_err(py)
+        self.a(py).frombytes(&bytes).py_err(py)
     }
 
     /// Convert array to an ordinary list with the same items.
     fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let items = self.inner.tolist().py_err(py)?;
+        let items = self.a(py).tolist().py_err(py)?;
         let objs = items
             .iter()
             .map(|v| to_py(py, v))
@@ -189,18 +203,18 @@ impl PyArray {
 
     /// Convert the array to an array of machine values and return the bytes representation.
     fn tobytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.inner.tobytes())
+        PyBytes::new(py, &self.a(py).tobytes())
     }
 
     /// Return a tuple (address, length) giving the current memory address and the length
     /// in items of the buffer used to hold array's contents.
     fn buffer_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let (addr, n) = self.inner.buffer_info();
+        let (addr, n) = self.a(py).buffer_info();
         PyTuple::new(py, [addr, n])
     }
 
-    fn __len__(&self) -> usize {
-        self.inner.len()
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.a(py).len()
     }
 
     fn __getitem__<'py>(
@@ -209,10 +223,10 @@ impl PyArray {
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         match array_key(key)? {
-            Key::Int(i) => to_py(py, &self.inner.get(i).py_err(py)?),
+            Key::Int(i) => to_py(py, &self.a(py).get(i).py_err(py)?),
             Key::Slice(s) => {
-                let part = self.inner.get_slice(s).py_err(py)?;
-                Ok(Bound::new(py, PyArray { inner: part })?.into_any())
+                let part = self.a(py).get_slice(s).py_err(py)?;
+                Ok(Bound::new(py, PyArray::of(py, part))?.into_any())
             }
         }
     }
@@ -227,7 +241,7 @@ impl PyArray {
             Key::Int(i) => {
                 // The index is checked before the value, as in CPython.
                 let value = self.value(v)?;
-                match self.inner.set(i, &value) {
+                match self.a(py).set(i, &value) {
                     Ok(()) => Ok(()),
                     Err(e) if e.kind() == pymemory_buffer::ExceptionKind::IndexError => {
                         Err(crate::errors::to_pyerr(py, &e))
@@ -246,21 +260,21 @@ impl PyArray {
                     )));
                 };
                 // `a[x:y] = a` reads the source before writing: copy it first.
-                let src = other.borrow().inner.copy();
-                self.inner.set_slice(s, &src).py_err(py)
+                let src = other.get().a(py).copy();
+                self.a(py).set_slice(s, &src).py_err(py)
             }
         }
     }
 
     fn __delitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<()> {
         match array_key(key)? {
-            Key::Int(i) => self.inner.delete(i).py_err(py),
-            Key::Slice(s) => self.inner.del_slice(s).py_err(py),
+            Key::Int(i) => self.a(py).delete(i).py_err(py),
+            Key::Slice(s) => self.a(py).del_slice(s).py_err(py),
         }
     }
 
-    fn __contains__(&self, v: &Bound<'_, PyAny>) -> PyResult<bool> {
-        Ok(self.inner.contains(&self.value(v)?))
+    fn __contains__(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<bool> {
+        Ok(self.a(py).contains(&self.value(v)?))
     }
 
     fn __iter__(slf: Bound<'_, Self>) -> ArrayIter {
@@ -281,8 +295,8 @@ impl PyArray {
                 other.get_type().name()?
             )));
         };
-        let joined = self.inner.concat(&o.borrow().inner).py_err(py)?;
-        Ok(Bound::new(py, PyArray { inner: joined })?.into_any())
+        let joined = self.a(py).concat(o.get().a(py)).py_err(py)?;
+        Ok(Bound::new(py, PyArray::of(py, joined))?.into_any())
     }
 
     fn __iadd__(slf: PyRef<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -293,18 +307,12 @@ impl PyArray {
                 other.get_type().name()?
             )));
         };
-        let src = o.borrow().inner.copy();
-        slf.inner.iadd(&src).py_err(py)
+        let src = o.get().a(py).copy();
+        slf.a(py).iadd(&src).py_err(py)
     }
 
     fn __mul__<'py>(&self, py: Python<'py>, n: isize) -> PyResult<Bound<'py, PyAny>> {
-        Ok(Bound::new(
-            py,
-            PyArray {
-                inner: self.inner.repeat(n),
-            },
-        )?
-        .into_any())
+        Ok(Bound::new(py, PyArray::of(py, self.a(py).repeat(n)))?.into_any())
     }
 
     fn __rmul__<'py>(&self, py: Python<'py>, n: isize) -> PyResult<Bound<'py, PyAny>> {
@@ -313,7 +321,7 @@ impl PyArray {
 
     fn __imul__(slf: PyRef<'_, Self>, n: isize) -> PyResult<()> {
         let py = slf.py();
-        slf.inner.imul(n).py_err(py)
+        slf.a(py).imul(n).py_err(py)
     }
 
     fn __richcmp__(
@@ -333,8 +341,8 @@ impl PyArray {
             CompareOp::Gt => ArrayOp::Gt,
             CompareOp::Ge => ArrayOp::Ge,
         };
-        self.inner
-            .richcompare(&o.borrow().inner, op)
+        self.a(py)
+            .richcompare(o.get().a(py), op)
             .py_err(py)?
             .into_py_any(py)
     }
@@ -342,13 +350,13 @@ impl PyArray {
     /// Insert a new item v into the array before position i.
     fn insert(&self, py: Python<'_>, i: isize, v: &Bound<'_, PyAny>) -> PyResult<()> {
         let v = self.store_value(v)?;
-        self.inner.insert(i, &v).py_err(py)
+        self.a(py).insert(i, &v).py_err(py)
     }
 
     /// Remove the first occurrence of v in the array.
     fn remove(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<()> {
         let v = self.value(v)?;
-        self.inner.remove(&v).py_err(py)
+        self.a(py).remove(&v).py_err(py)
     }
 
     /// Return index of first occurrence of v in the array.
@@ -361,27 +369,27 @@ impl PyArray {
         stop: Option<isize>,
     ) -> PyResult<usize> {
         let v = self.value(v)?;
-        self.inner.index(&v, start, stop).py_err(py)
+        self.a(py).index(&v, start, stop).py_err(py)
     }
 
     /// Return number of occurrences of v in the array.
-    fn count(&self, v: &Bound<'_, PyAny>) -> PyResult<usize> {
-        Ok(self.inner.count(&self.value(v)?))
+    fn count(&self, py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<usize> {
+        Ok(self.a(py).count(&self.value(v)?))
     }
 
     /// Reverse the order of the items in the array.
-    fn reverse(&self) {
-        self.inner.reverse();
+    fn reverse(&self, py: Python<'_>) {
+        self.a(py).reverse();
     }
 
     /// Byteswap all items of the array.
-    fn byteswap(&self) {
-        self.inner.byteswap();
+    fn byteswap(&self, py: Python<'_>) {
+        self.a(py).byteswap();
     }
 
     /// Remove all items from the array.
     fn clear(&self, py: Python<'_>) -> PyResult<()> {
-        self.inner.clear().py_err(py)
+        self.a(py).clear().py_err(py)
     }
 
     /// Append items to array from list.
@@ -393,17 +401,17 @@ impl PyArray {
             .iter()
             .map(|i| self.store_value(&i))
             .collect::<PyResult<Vec<_>>>()?;
-        self.inner.fromlist(&values).py_err(py)
+        self.a(py).fromlist(&values).py_err(py)
     }
 
     /// Extends this array with data from the unicode string ustr.
     fn fromunicode(&self, py: Python<'_>, ustr: &Bound<'_, PyString>) -> PyResult<()> {
-        self.inner.fromunicode(&ustr.to_cow()?).py_err(py)
+        self.a(py).fromunicode(&ustr.to_cow()?).py_err(py)
     }
 
     /// Convert the array to a unicode string.
     fn tounicode(&self, py: Python<'_>) -> PyResult<String> {
-        self.inner.tounicode().py_err(py)
+        self.a(py).tounicode().py_err(py)
     }
 
     /// Read n objects from the file object f and append them to the end of the array.
@@ -412,7 +420,7 @@ impl PyArray {
             return Err(pyo3::exceptions::PyValueError::new_err("negative count"));
         }
         let want = (n as usize)
-            .checked_mul(self.inner.itemsize())
+            .checked_mul(self.a(py).itemsize())
             .ok_or_else(|| pyo3::exceptions::PyMemoryError::new_err(""))?;
         let data = f.call_method1("read", (want,))?;
         let Ok(bytes) = data.cast::<PyBytes>() else {
@@ -420,8 +428,8 @@ impl PyArray {
         };
         let bytes = bytes.as_bytes();
         // Whole items that were read are kept, as CPython does, before EOFError.
-        let whole = bytes.len() - bytes.len() % self.inner.itemsize();
-        self.inner.frombytes(&bytes[..whole]).py_err(py)?;
+        let whole = bytes.len() - bytes.len() % self.a(py).itemsize();
+        self.a(py).frombytes(&bytes[..whole]).py_err(py)?;
         if bytes.len() != want {
             return Err(pyo3::exceptions::PyEOFError::new_err(
                 "read() didn't return enough bytes",
@@ -431,11 +439,11 @@ impl PyArray {
     }
 
     /// Write all items (as machine values) to the file object f.
-    fn tofile(&self, f: &Bound<'_, PyAny>) -> PyResult<()> {
-        let bytes = self.inner.tobytes();
+    fn tofile(&self, py: Python<'_>, f: &Bound<'_, PyAny>) -> PyResult<()> {
+        let bytes = self.a(py).tobytes();
         // CPython writes in blocks of 64 KiB.
         for block in bytes.chunks(64 * 1024) {
-            f.call_method1("write", (PyBytes::new(f.py(), block),))?;
+            f.call_method1("write", (PyBytes::new(py, block),))?;
         }
         Ok(())
     }
@@ -443,14 +451,14 @@ impl PyArray {
     /// Return state information for pickling.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
-        let a = slf.borrow();
-        let code = a.inner.typecode().to_string();
-        let args = if matches!(a.inner.typecode(), 'u' | 'w') {
+        let a = slf.get();
+        let code = a.a(py).typecode().to_string();
+        let args = if matches!(a.a(py).typecode(), 'u' | 'w') {
             PyTuple::new(
                 py,
                 [
                     code.into_pyobject(py)?.into_any(),
-                    a.inner
+                    a.a(py)
                         .tounicode()
                         .py_err(py)?
                         .into_pyobject(py)?
@@ -467,19 +475,17 @@ impl PyArray {
     }
 
     /// Return a copy of the array.
-    fn __copy__(&self) -> PyArray {
-        PyArray {
-            inner: self.inner.copy(),
-        }
+    fn __copy__(&self, py: Python<'_>) -> PyArray {
+        PyArray::of(py, self.a(py).copy())
     }
 
     /// Return a copy of the array.
-    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> PyArray {
-        self.__copy__()
+    fn __deepcopy__(&self, py: Python<'_>, _memo: &Bound<'_, PyAny>) -> PyArray {
+        self.__copy__(py)
     }
 
-    fn __repr__(&self) -> String {
-        self.inner.to_string()
+    fn __repr__(&self, py: Python<'_>) -> String {
+        self.a(py).to_string()
     }
 }
 
@@ -504,7 +510,7 @@ fn array_key(key: &Bound<'_, PyAny>) -> PyResult<Key> {
 }
 
 /// Iterator over a `pymemory.array` (sees later changes, like CPython's).
-#[pyclass(name = "arrayiterator", module = "pymemory", unsendable)]
+#[pyclass(name = "arrayiterator", module = "pymemory")]
 #[derive(Debug)]
 pub struct ArrayIter {
     array: Py<PyArray>,
@@ -518,11 +524,11 @@ impl ArrayIter {
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let a = self.array.bind(py).borrow();
-        if self.next >= a.inner.len() {
+        let a = self.array.bind(py).get().a(py);
+        if self.next >= a.len() {
             return Ok(None);
         }
-        let v = a.inner.get(self.next as isize).py_err(py)?;
+        let v = a.get(self.next as isize).py_err(py)?;
         self.next += 1;
         to_py(py, &v).map(Some)
     }

@@ -5,10 +5,10 @@
 //! strides (ctypes, simple exporters) mean C-contiguous; suboffsets (PIL-style indirect
 //! buffers) are kept; read-only exports stay read-only.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::c_int;
 use std::rc::Rc;
+use std::sync::{Mutex, PoisonError};
 
 use pyo3::exceptions::PyBufferError;
 use pyo3::ffi;
@@ -21,21 +21,19 @@ use pymemory_buffer::{
 use crate::errors::IntoPyResult;
 use crate::raw::PyBufferGuard;
 
-thread_local! {
-    /// Python type names as `&'static str` (the exporter trait's type), one leak per
-    /// distinct type.
-    static TYPE_NAMES: RefCell<HashMap<String, &'static str>> = RefCell::new(HashMap::new());
-}
+/// Python type names as `&'static str` (the exporter trait's type), one leak per distinct
+/// type for the whole process (views are made on any thread).
+static TYPE_NAMES: Mutex<Option<HashMap<String, &'static str>>> = Mutex::new(None);
 
 fn static_type_name(name: String) -> &'static str {
-    TYPE_NAMES.with_borrow_mut(|names| {
-        if let Some(n) = names.get(&name) {
-            return *n;
-        }
-        let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
-        names.insert(name, leaked);
-        leaked
-    })
+    let mut names = TYPE_NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    let names = names.get_or_insert_with(HashMap::new);
+    if let Some(n) = names.get(&name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+    names.insert(name, leaked);
+    leaked
 }
 
 /// One `PyBUF_FULL_RO` export of a Python object, as a pymemory exporter.

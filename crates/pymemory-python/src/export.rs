@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 use pymemory_buffer::{BufferExporter, MemoryView};
 
 use crate::errors::IntoPyResult;
+use crate::local::Local;
 use crate::raw::{fill_export, release_export};
 
 /// Object-safe cloning of an exporter handle.
@@ -36,14 +37,21 @@ impl<E: BufferExporter + Clone> DynExporter for E {
 /// the Rust exporter, counted by it: while any is held, the Rust side cannot resize the
 /// storage (`BufferError`), and the storage lives at least as long as the exports (each
 /// holds a clone of the exporter handle).
-#[pyclass(name = "RustBuffer", module = "pymemory", unsendable, weakref)]
+///
+/// The exporter is the caller's (it may keep clones and touch them without the GIL), so
+/// the object is bound to the thread that made it: other threads get `RuntimeError`,
+/// except that they may release its exports and drop it; those releases are honoured on
+/// the owner thread at its next pymemory call or [`release_pending`](crate::release_pending).
+#[pyclass(name = "RustBuffer", module = "pymemory", frozen, weakref)]
 pub struct RustBuffer {
-    inner: Box<dyn DynExporter>,
+    inner: Local<Box<dyn DynExporter>>,
 }
 
 impl std::fmt::Debug for RustBuffer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "RustBuffer({})", self.inner.exporter().type_name())
+        // `Py::get` reaches a frozen class on any thread, without the GIL: the exporter
+        // (thread-bound, see `local`) stays untouched.
+        f.write_str("RustBuffer { .. }")
     }
 }
 
@@ -55,13 +63,16 @@ impl RustBuffer {
         view: *mut ffi::Py_buffer,
         flags: c_int,
     ) -> PyResult<()> {
-        let exporter = slf.borrow().inner.clone_box();
+        let this = slf.get();
+        let exporter = this.inner.get()?.clone_box();
+        let thread = Some(this.inner.owner());
         // SAFETY: CPython passes the writable `Py_buffer` of this `bf_getbuffer` call, and
         // `slf` is the exporting object.
-        unsafe { fill_export(view, flags, slf.as_any(), exporter) }
+        unsafe { fill_export(view, flags, slf.as_any(), exporter, thread) }
     }
 
-    /// Ends an export (`bf_releasebuffer`).
+    /// Ends an export (`bf_releasebuffer`), on any thread: the end is deferred to the
+    /// owner thread when released elsewhere (see `raw::release_export`).
     unsafe fn __releasebuffer__(&self, view: *mut ffi::Py_buffer) {
         // SAFETY: CPython passes a `Py_buffer` this object's `__getbuffer__` filled.
         unsafe { release_export(view) }
@@ -69,16 +80,16 @@ impl RustBuffer {
 
     /// The exporter's type name (what `memoryview(x).obj` messages show).
     #[getter]
-    fn type_name(&self) -> &'static str {
-        self.inner.exporter().type_name()
+    fn type_name(&self) -> PyResult<&'static str> {
+        Ok(self.inner.get()?.exporter().type_name())
     }
 
-    fn __repr__(slf: &Bound<'_, Self>) -> String {
-        format!(
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        Ok(format!(
             "<pymemory.RustBuffer of {} at {:#x}>",
-            slf.borrow().inner.exporter().type_name(),
+            slf.get().inner.get()?.exporter().type_name(),
             slf.as_ptr() as usize
-        )
+        ))
     }
 }
 
@@ -86,9 +97,10 @@ impl RustBuffer {
     /// A pymemory view of the exported memory (one more export of the Rust exporter).
     ///
     /// # Errors
-    /// The exporter's refusal.
+    /// The exporter's refusal; `RuntimeError` on a thread other than the one that made the
+    /// object.
     pub fn view(&self, py: Python<'_>) -> PyResult<MemoryView> {
-        self.inner.view().py_err(py)
+        self.inner.get()?.view().py_err(py)
     }
 }
 
@@ -122,10 +134,11 @@ pub fn export<E: BufferExporter + Clone>(
     py: Python<'_>,
     exporter: E,
 ) -> PyResult<Bound<'_, RustBuffer>> {
+    crate::local::drain_pending();
     Bound::new(
         py,
         RustBuffer {
-            inner: Box::new(exporter),
+            inner: Local::new(Box::new(exporter)),
         },
     )
 }

@@ -24,6 +24,19 @@
 //!
 //! The Python side (`import pymemory`) is built with maturin from this crate; see
 //! `crates/pymemory-python/README.md`.
+//!
+//! Threads: `pymemory.memoryview` and `pymemory.array` objects are usable, releasable and
+//! droppable from any Python thread (the GIL guards them). A [`RustBuffer`] wraps the
+//! caller's exporter and is bound to the thread that called [`export`]; views of it that
+//! other threads release are honoured on that thread ([`release_pending`]).
+
+// The state behind `pymemory.memoryview` and `pymemory.array` is guarded by the GIL (see
+// `local.rs`); PyO3 builds version-specific free-threaded modules even when abi3 is asked
+// for, so refuse those explicitly rather than race.
+#[cfg(Py_GIL_DISABLED)]
+compile_error!(
+    "pymemory-python needs a CPython with the GIL (free-threaded builds are not supported)"
+);
 
 mod array;
 mod borrow;
@@ -48,6 +61,7 @@ mod view;
 pub use array::PyArray;
 pub use borrow::{PyExporter, borrow};
 pub use export::{RustBuffer, export};
+pub use local::release_pending;
 pub use view::{PyMemoryView, PyViewIter};
 
 #[cfg(feature = "module")]

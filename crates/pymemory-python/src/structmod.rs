@@ -320,7 +320,7 @@ impl PyStruct {
 }
 
 /// The iterator `iter_unpack` returns; holds the buffer until exhausted.
-#[pyclass(name = "unpack_iterator", module = "pymemory.struct", unsendable)]
+#[pyclass(name = "unpack_iterator", module = "pymemory.struct")]
 #[derive(Debug)]
 pub(crate) struct UnpackIterator {
     format: Format,

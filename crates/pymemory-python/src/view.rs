@@ -16,8 +16,8 @@ use crate::borrow::PyExporter;
 use crate::convert::{to_py, to_value_for};
 use crate::errors::IntoPyResult;
 use crate::fast::Fast;
-use crate::local::Local;
-use crate::raw::{fill_export, release_export};
+use crate::local::Shared;
+use crate::raw::{exact_index, fill_export, release_export, scalar_object};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn released_error() -> PyErr {
@@ -34,10 +34,10 @@ fn released_error() -> PyErr {
 /// memoryview(m) share its memory.
 #[pyclass(name = "memoryview", module = "pymemory", weakref, frozen, sequence)]
 pub struct PyMemoryView {
-    st: Local<ViewState>,
+    st: Shared<ViewState>,
 }
 
-/// The state of a `pymemory.memoryview`, reachable only on its thread.
+/// The state of a `pymemory.memoryview`, reachable only with the GIL held.
 pub(crate) struct ViewState {
     view: MemoryView,
     obj: Py<PyAny>,
@@ -49,32 +49,22 @@ pub(crate) struct ViewState {
 
 impl std::fmt::Debug for PyMemoryView {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.st.get() {
-            Ok(s) => write!(f, "{:?}", s.view),
-            Err(_) => f.write_str("<memoryview of another thread>"),
-        }
+        // `Py::get` reaches a frozen class without the GIL: the state stays untouched.
+        f.write_str("PyMemoryView { .. }")
     }
 }
 
 impl PyMemoryView {
     /// Wraps a Rust view whose `.obj` is `obj`.
-    pub(crate) fn wrap(view: MemoryView, obj: Py<PyAny>) -> PyMemoryView {
+    pub(crate) fn wrap(py: Python<'_>, view: MemoryView, obj: Py<PyAny>) -> PyMemoryView {
         PyMemoryView {
-            st: Local::new(ViewState::new(view, obj)),
+            st: Shared::new(py, ViewState::new(view, obj)),
         }
     }
 
     #[inline]
-    fn st(&self) -> PyResult<&ViewState> {
-        self.st.get()
-    }
-
-    /// The Rust view (a cheap handle on the same managed buffer).
-    ///
-    /// # Errors
-    /// `RuntimeError` on a thread other than the one that made the object.
-    pub fn view(&self) -> PyResult<MemoryView> {
-        Ok(self.st()?.view.clone())
+    fn st(&self, py: Python<'_>) -> PyResult<&ViewState> {
+        Ok(self.st.get(py))
     }
 }
 
@@ -95,7 +85,7 @@ impl ViewState {
         py: Python<'py>,
         view: MemoryView,
     ) -> PyResult<Bound<'py, PyMemoryView>> {
-        Bound::new(py, PyMemoryView::wrap(view, self.obj.clone_ref(py)))
+        Bound::new(py, PyMemoryView::wrap(py, view, self.obj.clone_ref(py)))
     }
 
     fn check(&self) -> PyResult<()> {
@@ -225,7 +215,7 @@ fn to_subscript(key: &Bound<'_, PyAny>) -> PyResult<Subscript> {
 pub(crate) fn view_of(obj: &Bound<'_, PyAny>) -> PyResult<(MemoryView, Py<PyAny>)> {
     let py = obj.py();
     if let Ok(m) = obj.cast::<PyMemoryView>() {
-        let m = m.get().st()?;
+        let m = m.get().st(py)?;
         m.check()?;
         return Ok((MemoryView::new(&m.view).py_err(py)?, m.obj.clone_ref(py)));
     }
@@ -247,7 +237,7 @@ impl PyMemoryView {
     #[pyo3(signature = (object))]
     fn new(object: &Bound<'_, PyAny>) -> PyResult<Self> {
         let (view, obj) = view_of(object)?;
-        Ok(PyMemoryView::wrap(view, obj))
+        Ok(PyMemoryView::wrap(object.py(), view, obj))
     }
 
     /// The buffer protocol export (`bf_getbuffer`): this view's format, shape, strides.
@@ -256,10 +246,10 @@ impl PyMemoryView {
         view: *mut ffi::Py_buffer,
         flags: c_int,
     ) -> PyResult<()> {
-        let exporter = Box::new(slf.get().st()?.view.clone());
+        let exporter = Box::new(slf.get().st(slf.py())?.view.clone());
         // SAFETY: CPython passes the writable `Py_buffer` of this `bf_getbuffer` call, and
         // `slf` is the exporting object.
-        unsafe { fill_export(view, flags, slf.as_any(), exporter) }
+        unsafe { fill_export(view, flags, slf.as_any(), exporter, None) }
     }
 
     /// Ends an export (`bf_releasebuffer`).
@@ -271,7 +261,7 @@ impl PyMemoryView {
     /// The underlying object of the memoryview.
     #[getter]
     fn obj(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.check()?;
         Ok(s.obj.clone_ref(py))
     }
@@ -280,21 +270,21 @@ impl PyMemoryView {
     /// representation.
     #[getter]
     fn nbytes(&self, py: Python<'_>) -> PyResult<usize> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.nbytes().py_err(py)
     }
 
     /// A bool indicating whether the memory is read only.
     #[getter]
     fn readonly(&self, py: Python<'_>) -> PyResult<bool> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.readonly().py_err(py)
     }
 
     /// The size in bytes of each element of the memoryview.
     #[getter]
     fn itemsize(&self, py: Python<'_>) -> PyResult<usize> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.itemsize().py_err(py)
     }
 
@@ -302,7 +292,7 @@ impl PyMemoryView {
     /// view.
     #[getter]
     fn format(&self, py: Python<'_>) -> PyResult<String> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.format().py_err(py)
     }
 
@@ -310,14 +300,14 @@ impl PyMemoryView {
     /// represents.
     #[getter]
     fn ndim(&self, py: Python<'_>) -> PyResult<usize> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.ndim().py_err(py)
     }
 
     /// A tuple of ndim integers giving the shape of the memory as an N-dimensional array.
     #[getter]
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         PyTuple::new(py, s.view.shape().py_err(py)?)
     }
 
@@ -325,59 +315,59 @@ impl PyMemoryView {
     /// dimension of the array.
     #[getter]
     fn strides<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         PyTuple::new(py, s.view.strides().py_err(py)?)
     }
 
     /// A tuple of integers used internally for PIL-style arrays.
     #[getter]
     fn suboffsets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         PyTuple::new(py, s.view.suboffsets().py_err(py)?)
     }
 
     /// A bool indicating whether the memory is C contiguous.
     #[getter]
     fn c_contiguous(&self, py: Python<'_>) -> PyResult<bool> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.c_contiguous().py_err(py)
     }
 
     /// A bool indicating whether the memory is Fortran contiguous.
     #[getter]
     fn f_contiguous(&self, py: Python<'_>) -> PyResult<bool> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.f_contiguous().py_err(py)
     }
 
     /// A bool indicating whether the memory is contiguous.
     #[getter]
     fn contiguous(&self, py: Python<'_>) -> PyResult<bool> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.contiguous().py_err(py)
     }
 
     /// Release the underlying buffer exposed by the memoryview object.
     fn release(&self, py: Python<'_>) -> PyResult<()> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.release().py_err(py)
     }
 
     fn __enter__(slf: PyRef<'_, Self>) -> PyResult<PyRef<'_, Self>> {
-        slf.st()?.check()?;
+        slf.st(slf.py())?.check()?;
         Ok(slf)
     }
 
     #[pyo3(signature = (*args))]
     fn __exit__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) -> PyResult<()> {
         let _ = args;
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.release().py_err(py)
     }
 
     /// Return the data in the buffer as a list of elements.
     fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         if let Some(list) = s.fast.as_ref().and_then(|f| f.tolist(py, &s.view)) {
             return Ok(list?.into_any());
         }
@@ -394,7 +384,7 @@ impl PyMemoryView {
     /// is the same as order='C'.
     #[pyo3(signature = (order = None))]
     fn tobytes<'py>(&self, py: Python<'py>, order: Option<&str>) -> PyResult<Bound<'py, PyBytes>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         if matches!(order, None | Some("C" | "A"))
             && let Some(b) = s
                 .fast
@@ -421,11 +411,11 @@ impl PyMemoryView {
         sep: Option<&Bound<'py, PyAny>>,
         bytes_per_sep: i64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         let per = bytes_per_sep;
         match sep {
             None if per == 1 => match s.fast.as_ref().and_then(|f| f.hex(py, &s.view)) {
-                Some(h) => Ok(h.into_any()),
+                Some(h) => h,
                 None => Ok(PyString::new(py, &s.view.hex_sep(None, per).py_err(py)?).into_any()),
             },
             None => Ok(PyString::new(py, &s.view.hex_sep(None, per).py_err(py)?).into_any()),
@@ -444,7 +434,7 @@ impl PyMemoryView {
 
     /// Return a readonly version of the memoryview.
     fn toreadonly<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyMemoryView>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         let v = s.view.toreadonly().py_err(py)?;
         s.derived(py, v)
     }
@@ -461,7 +451,7 @@ impl PyMemoryView {
         shape: Option<&Bound<'py, PyAny>>,
         order: Option<&str>,
     ) -> PyResult<Bound<'py, PyMemoryView>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         let Ok(format) = format.cast::<PyString>() else {
             return Err(PyTypeError::new_err(
                 "memoryview: format argument must be a string",
@@ -499,7 +489,7 @@ impl PyMemoryView {
 
     /// Count the number of occurrences of a value.
     fn count(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.check()?;
         let v = s.item_value(value)?;
         s.view.count(&v).py_err(py)
@@ -516,7 +506,7 @@ impl PyMemoryView {
         start: Option<isize>,
         stop: Option<isize>,
     ) -> PyResult<usize> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.check()?;
         let v = s.item_value(value)?;
         s.view.index(&v, start, stop).py_err(py)
@@ -531,7 +521,7 @@ impl PyMemoryView {
     }
 
     fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         s.view.len().py_err(py)
     }
 
@@ -540,12 +530,12 @@ impl PyMemoryView {
         py: Python<'py>,
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.st()?;
-        if let (Some(fast), Ok(i)) = (&s.fast, key.cast_exact::<PyInt>())
-            && let Ok(i) = i.extract::<isize>()
-            && let Some(v) = fast.get(py, &s.view, i)
+        let s = self.st(py)?;
+        if let Some(fast) = &s.fast
+            && let Some(i) = exact_index(key)
+            && let Some(v) = fast.read(&s.view, i)
         {
-            return Ok(v);
+            return scalar_object(py, v);
         }
         let sub = match to_subscript(key) {
             Ok(s) => s,
@@ -569,9 +559,9 @@ impl PyMemoryView {
         key: &Bound<'_, PyAny>,
         value: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let s = self.st()?;
-        if let (Some(fast), Ok(i)) = (&s.fast, key.cast_exact::<PyInt>())
-            && let Ok(i) = i.extract::<isize>()
+        let s = self.st(py)?;
+        if let Some(fast) = &s.fast
+            && let Some(i) = exact_index(key)
             && fast.set(&s.view, i, value)
         {
             return Ok(());
@@ -620,15 +610,15 @@ impl PyMemoryView {
         r
     }
 
-    fn __delitem__(&self, _key: &Bound<'_, PyAny>) -> PyResult<()> {
-        let s = self.st()?;
+    fn __delitem__(&self, py: Python<'_>, _key: &Bound<'_, PyAny>) -> PyResult<()> {
+        let s = self.st(py)?;
         s.check()?;
         Err(PyTypeError::new_err("cannot delete memory"))
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyResult<PyViewIter> {
         let py = slf.py();
-        let s = slf.st()?;
+        let s = slf.st(py)?;
         s.check()?;
         let ndim = s.view.ndim().py_err(py)?;
         if ndim == 0 {
@@ -651,7 +641,7 @@ impl PyMemoryView {
         other: &Bound<'_, PyAny>,
         op: CompareOp,
     ) -> PyResult<Py<PyAny>> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         let eq = match op {
             CompareOp::Eq => true,
             CompareOp::Ne => false,
@@ -661,10 +651,10 @@ impl PyMemoryView {
             let o = o.borrow();
             if std::ptr::eq(&raw const *o, self) {
                 true
-            } else if s.view.is_released() || o.st()?.view.is_released() {
+            } else if s.view.is_released() || o.st(py)?.view.is_released() {
                 false
             } else {
-                s.view.eq(&o.st()?.view)
+                s.view.eq(&o.st(py)?.view)
             }
         } else if s.view.is_released() {
             false
@@ -679,7 +669,7 @@ impl PyMemoryView {
     }
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
-        let s = self.st()?;
+        let s = self.st(py)?;
         if let Some(h) = s.hash.get() {
             return Ok(h);
         }
@@ -703,7 +693,7 @@ impl PyMemoryView {
     }
 
     fn __repr__(slf: &Bound<'_, Self>) -> String {
-        let released = slf.get().st().is_ok_and(|s| s.view.is_released());
+        let released = slf.get().st(slf.py()).is_ok_and(|s| s.view.is_released());
         format!(
             "<{}memory at {:#x}>",
             if released { "released " } else { "" },
@@ -728,7 +718,7 @@ impl PyViewIter {
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let bound = self.view.bind(py);
-        let m = bound.get().st()?;
+        let m = bound.get().st(py)?;
         if m.view.is_released() {
             return Err(released_error());
         }
@@ -740,9 +730,9 @@ impl PyViewIter {
         self.next.store(next + 1, Ordering::Relaxed);
         let i = next as isize;
         if let Some(fast) = &m.fast
-            && let Some(v) = fast.get(py, &m.view, i)
+            && let Some(v) = fast.read(&m.view, i)
         {
-            return Ok(Some(v));
+            return scalar_object(py, v).map(Some);
         }
         let item = m.view.get(i).py_err(py)?;
         Ok(Some(match item {

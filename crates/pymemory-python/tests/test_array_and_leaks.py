@@ -143,6 +143,54 @@ def test_no_leaks_over_100k_cycles():
     ba.append(0)  # no export left behind
 
 
+def test_no_leaks_bulk_paths_and_cross_thread_releases():
+    """tolist/hex/tobytes fast paths (incl. the temporary builtin views of long contiguous
+    views) and views released or dropped on other threads leave refcounts and traced
+    memory flat, and no export behind."""
+    import threading
+
+    ba = bytearray(range(256)) * 2
+    arr = np.arange(300, dtype="<i8")
+    for _ in range(200):
+        pymemory.memoryview(ba).tolist()
+    gc.collect()
+    before_ba, before_arr = sys.getrefcount(ba), sys.getrefcount(arr)
+    tracemalloc.start()
+    snap1 = tracemalloc.take_snapshot()
+    for i in range(20_000):
+        m = pymemory.memoryview(ba if i % 2 else arr)
+        m.tolist()
+        m[::2].tolist()
+        m.hex()
+        m.tobytes()
+        m.release()
+    views = []
+    for i in range(300):
+        views.append(pymemory.memoryview(ba))
+        views.append(memoryview(pymemory.memoryview(arr)))
+    # Half released explicitly on worker threads, the rest dropped there.
+    workers = [threading.Thread(target=lambda chunk=views[k::4]: [v.release() for v in chunk])
+               for k in range(2)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    holder = [views]
+    del views
+    t = threading.Thread(target=holder.clear)
+    t.start()
+    t.join()
+    del m
+    gc.collect()
+    snap2 = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in snap2.compare_to(snap1, "filename"))
+    assert sys.getrefcount(ba) == before_ba
+    assert sys.getrefcount(arr) == before_arr
+    assert grown < 64 * 1024, grown
+    ba.append(0)  # no export left behind
+
+
 def test_array_files_pickle_copy():
     """a.tofile(f); b.fromfile(f, n); pickle.loads(pickle.dumps(a)); copy.copy(a)."""
     import copy

@@ -277,24 +277,212 @@ def test_ctypes_mmap_and_builtin_sources():
         pymemory.memoryview(1)
 
 
-def test_views_are_single_threaded():
-    """pymemory views are !Send in Rust: another thread gets RuntimeError, not a race."""
+def test_fast_paths_match_builtin():
+    """m[i], m[i] = v, tolist(), tobytes(), hex() of 1-D native views (the fast paths:
+    contiguous and strided, short and long enough for the builtin list builder) against
+    memoryview(obj), value for value or exception class and message (seed 3130)."""
+    seed = 3130
+    rng = random.Random(seed)
+    edge = [0, 1, -1, 127, 128, -128, -129, 255, 256, 32767, 32768, -32769, 65535, 65536,
+            2**31 - 1, 2**31, -2**31 - 1, 2**32 - 1, 2**32, 2**63 - 1, 2**63, -2**63,
+            -2**63 - 1, 2**64 - 1, 2**64, 1.5, -0.0, float("inf"), float("nan"), 1e300,
+            True, False, None, "x", 10**30]
+    compared = 0
+    for case in range(300):
+        tc = rng.choice(TYPECODES + "?")
+        n = rng.choice([0, 1, 5, 255, 256, 257, rng.randint(0, 2000)])
+        if tc == "?":
+            src = np.array([rng.random() < 0.5 for _ in range(n)], dtype=bool)
+        elif tc in "fd":
+            src = array.array(tc, [rng.uniform(-1e6, 1e6) for _ in range(n)])
+        else:
+            size = array.array(tc).itemsize
+            src = array.array(tc, bytes(rng.randrange(256) for _ in range(n * size)))
+        step = rng.choice([1, 1, 2, 3, -1, -2])
+        mb, mp = memoryview(src)[::step], pymemory.memoryview(src)[::step]
+        info = (seed, case, tc, n, step)
+        for name, fn in (("tolist", lambda m: m.tolist()), ("tobytes", lambda m: m.tobytes()),
+                         ("hex", lambda m: m.hex()), ("list", list)):
+            check(name, info, outcome(lambda: fn(mp)), outcome(lambda: fn(mb)))
+            compared += 1
+        length = len(mb)
+        for i in [rng.randint(-length - 2, length + 1) for _ in range(20)] + [2**63, -2**63 - 1]:
+            check(("get", i), info, outcome(lambda: mp[i]), outcome(lambda: mb[i]))
+            compared += 1
+        if tc == "?":
+            continue  # builtin memoryview of a numpy bool array is writable: covered below
+        a, b = array.array(tc, src), array.array(tc, src)
+        wa, wb = pymemory.memoryview(a)[::step], memoryview(b)[::step]
+        for _ in range(20):
+            i = rng.randint(-length - 1, length)
+            v = rng.choice(edge)
+            ours = outcome(lambda: wa.__setitem__(i, v))
+            theirs = outcome(lambda: wb.__setitem__(i, v))
+            check(("set", i, v), info, ours, theirs)
+            assert a.tobytes() == b.tobytes(), (info, i, v)
+            compared += 1
+    # '?' writes (numpy bool arrays export '?').
+    for v in edge:
+        a, b = np.zeros(3, dtype=bool), np.zeros(3, dtype=bool)
+        ours = outcome(lambda: pymemory.memoryview(a).__setitem__(1, v))
+        theirs = outcome(lambda: memoryview(b).__setitem__(1, v))
+        check(("set?", v), (seed, "bool"), ours, theirs)
+        assert a.tobytes() == b.tobytes(), v
+    assert compared > 10_000, compared
+
+
+def run_in_thread(fn):
+    """Runs fn() on a new threading.Thread; returns its result, re-raises its exception."""
     import threading
 
-    m = pymemory.memoryview(bytearray(b"abc"))
-    errors = []
+    out = {}
 
-    def use_it():
+    def body():
         try:
-            m[0]
-        except RuntimeError as e:
-            errors.append(str(e))
+            out["value"] = fn()
+        except BaseException as e:  # noqa: BLE001
+            out["error"] = e
 
-    t = threading.Thread(target=use_it)
+    t = threading.Thread(target=body)
     t.start()
     t.join()
-    assert errors and "thread" in errors[0]
-    assert m[0] == 97
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
+
+
+def test_views_work_on_any_thread():
+    """Like the builtin, a pymemory view made on one thread is usable on another (GIL)."""
+    ba = bytearray(b"abc")
+    m = pymemory.memoryview(ba)
+    assert run_in_thread(lambda: m[0]) == 97
+    run_in_thread(lambda: m.__setitem__(1, 120))
+    assert ba == b"axc" and m.tolist() == [97, 120, 99]
+    assert run_in_thread(lambda: m[1:].tolist()) == [120, 99]
+
+
+def test_pymemory_view_of_bytearray_released_on_another_thread():
+    """m = pymemory.memoryview(ba); another thread: m.release(); ba.append(1) works."""
+    ba = bytearray(b"abc")
+    m = pymemory.memoryview(ba)
+    with pytest.raises(BufferError):
+        ba.append(1)
+    run_in_thread(m.release)
+    ba.append(1)
+    assert ba == b"abc\x01"
+    with pytest.raises(ValueError, match="released memoryview"):
+        m[0]
+    # A derived view (slice) and its parent, both released by another thread.
+    m = pymemory.memoryview(ba)
+    s = m[1:]
+    run_in_thread(lambda: (m.release(), s.release()))
+    ba.extend(b"xy")
+    assert len(ba) == 6
+    # The last reference dropped on another thread ends the export too.
+    holder = [pymemory.memoryview(ba)]
+    with pytest.raises(BufferError):
+        ba.append(2)
+    run_in_thread(holder.clear)
+    ba.append(2)
+    assert len(ba) == 7
+
+
+def test_threads_hammering_shared_views():
+    """Four threads share views of one bytearray and a pymemory.array (get, set, slice,
+    tolist, hex, exports, release) with the GIL switching every microsecond (seed 3131):
+    no crash, every value read is one some thread wrote, and once all views are gone both
+    exporters resize again."""
+    import sys
+    import threading
+
+    seed = 3131
+    ba = bytearray(4096)
+    arr = pymemory.array("i", [0] * 512)
+    shared = [pymemory.memoryview(ba), pymemory.memoryview(arr)]
+    errors = []
+
+    def worker(k):
+        rng = random.Random(seed + k)
+        try:
+            for _ in range(8000):
+                m = shared[rng.randrange(2)]
+                op = rng.randrange(9)
+                try:
+                    if op == 0:
+                        assert m[rng.randrange(len(m))] in (0, 7, 9)
+                    elif op == 1:
+                        m[rng.randrange(len(m))] = rng.choice([7, 9])
+                    elif op == 2:
+                        assert set(m[rng.randrange(64)::7].tolist()) <= {0, 7, 9}
+                    elif op == 3:
+                        m.hex()
+                        m.tobytes()
+                    elif op == 4:
+                        with memoryview(m) as e:
+                            e.tobytes()
+                    elif op == 5:
+                        v = pymemory.memoryview(m)
+                        v[0] = 7
+                        v.release()
+                    elif op == 6:
+                        np.asarray(m).sum()
+                    elif op == 7:
+                        list(m[:32])
+                    else:
+                        # Replace the shared view and release the old one under the feet
+                        # of the other threads.
+                        i = rng.randrange(2)
+                        old, shared[i] = shared[i], pymemory.memoryview((ba, arr)[i])
+                        old.release()
+                except ValueError as e:  # released by another thread meanwhile
+                    assert "released memoryview" in str(e), e
+                except BufferError as e:  # release() while another thread exports it
+                    assert "exported buffer" in str(e), e
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, (seed, errors[:3])
+    assert set(ba) <= {0, 7, 9} and set(arr.tolist()) <= {0, 7, 9}
+    run_in_thread(lambda: [m.release() for m in shared])
+    ba.append(1)
+    arr.append(1)
+
+
+def test_export_released_on_another_thread_then_resize():
+    """a = pymemory.array('i', ...); memoryview(a) released on another thread; a.append works."""
+    a = pymemory.array("i", [1, 2, 3])
+    m = memoryview(a)
+    with pytest.raises(BufferError):
+        a.append(4)
+    run_in_thread(m.release)
+    a.append(4)
+    assert a.tolist() == [1, 2, 3, 4]
+    # A builtin memoryview of a pymemory view of a bytearray: released (and the pymemory
+    # view dropped) on another thread, the bytearray resizes again.
+    ba = bytearray(b"0123")
+    holder = [memoryview(pymemory.memoryview(ba))]
+    run_in_thread(lambda: (holder[0].release(), holder.clear()))
+    ba.append(0x34)
+    assert ba == b"01234"
+    # Exports made on another thread and released on this one.
+    a = pymemory.array("d", [1.0])
+    views = run_in_thread(lambda: [memoryview(a), np.asarray(a)])
+    with pytest.raises(BufferError):
+        a.append(2.0)
+    views[0].release()
+    del views
+    a.append(2.0)
+    assert a.tolist() == [1.0, 2.0]
 
 
 def test_help_reads_like_python_docs():

@@ -93,7 +93,10 @@ impl Log {
 
     /// Appends bytes on the Rust side: refused with `BufferError` while Python holds a
     /// view of the log.
-    fn append(&self, chunk: &[u8]) -> PyResult<()> {
+    fn append(&self, py: Python<'_>, chunk: &[u8]) -> PyResult<()> {
+        // Views that other Python threads released end here, on the log's own thread
+        // (the `ByteArray` is not thread-safe, so their release was queued for us).
+        pymemory_python::release_pending(py);
         self.data
             .extend_from_slice(chunk)
             .map_err(|e| to_py_err(&e))

@@ -42,6 +42,51 @@ def test_rust_side_cannot_resize_while_python_views():
     assert bytes(log.buffer()) == b"abcd"
 
 
+def test_rust_buffer_view_released_on_another_thread():
+    """A Python view of a Rust ByteArray released on another threading.Thread: the release
+    is honoured on the log's thread, so the Rust side can grow it again."""
+    import threading
+
+    log = ex.Log()
+    log.append(b"abc")
+    buf = log.buffer()
+    m = memoryview(buf)
+    a = np.asarray(buf)
+    with pytest.raises(BufferError):
+        log.append(b"d")
+
+    def release():
+        m.release()
+
+    t = threading.Thread(target=release)
+    t.start()
+    t.join()
+    with pytest.raises(BufferError):
+        log.append(b"d")  # numpy still holds its export
+    holder = [a]
+    del a
+    t = threading.Thread(target=holder.clear)
+    t.start()
+    t.join()
+    log.append(b"d")
+    assert bytes(log.buffer()) == b"abcd"
+    # The RustBuffer object itself is bound to its thread (the exporter is not Send).
+    errors = []
+    t = threading.Thread(target=lambda: errors.append(
+        pytest.raises(RuntimeError, memoryview, buf)))
+    t.start()
+    t.join()
+    assert errors
+    # Dropped on another thread: its exporter handle is dropped on this thread later.
+    holder = [buf]
+    del buf
+    t = threading.Thread(target=holder.clear)
+    t.start()
+    t.join()
+    log.append(b"e")
+    assert len(log) == 5
+
+
 def test_storage_outlives_rust_owner():
     log = ex.Log()
     log.append(b"xyz")
