@@ -1,7 +1,7 @@
 //! Criterion benches for `array.array` bulk operations on 10M items.
 //!
 //! `cargo bench -p pymemory-buffer --bench array`; the side-by-side comparison with
-//! CPython is `cargo run --release -p pymemory-buffer --example compare_array`.
+//! CPython is `cargo run --release -p pymemory-bench -- compare`.
 #![expect(missing_docs, reason = "criterion_group! generates an undocumented fn")]
 
 use std::hint::black_box;

@@ -1,5 +1,7 @@
 //! criterion benchmarks of `MemoryView` bulk operations (smaller sizes than the
-//! side-by-side example `compare_memoryview`, which also times CPython and numpy).
+//! side-by-side comparison `cargo run --release -p pymemory-bench -- compare`, which also
+//! times CPython and numpy). `hex 4MB` takes the streaming path of `src/simd.rs` (outputs
+//! of 2 MiB and more); `hex 512KB` the portable loop.
 //!
 //! `cargo bench -p pymemory-buffer --bench memoryview`
 #![expect(missing_docs, reason = "criterion_group! generates an undocumented fn")]
@@ -41,6 +43,12 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(strided.tobytes().unwrap()))
     });
     g.bench_function("hex 4MB", |b| b.iter(|| black_box(mbig.hex().unwrap())));
+    let small = mbig
+        .get(Slice::new(None, Some(512 * 1024), None))
+        .unwrap()
+        .into_view()
+        .unwrap();
+    g.bench_function("hex 512KB", |b| b.iter(|| black_box(small.hex().unwrap())));
     g.bench_function("eq 1M i vs l", |b| b.iter(|| black_box(mi.equals(&ml))));
     g.bench_function("count 1M", |b| {
         b.iter(|| black_box(mi.count(&Value::Int(7)).unwrap()))

@@ -560,27 +560,59 @@ pub(crate) fn tolist_native(code: char, p: *mut u8, stride: isize, n: usize, out
 
 /// Integer item types widened losslessly for comparisons across formats.
 trait Widen: Copy {
+    /// True when every value converts to `i64` exactly (all but the 64-bit unsigned types).
+    const FITS_I64: bool;
     fn widen(self) -> i128;
+    /// `self as i64`: exact only when `FITS_I64`.
+    fn to_i64(self) -> i64;
 }
 
 macro_rules! widen {
-    ($($t:ty),*) => {$(
+    ($fits:expr => $($t:ty),*) => {$(
         impl Widen for $t {
+            const FITS_I64: bool = $fits;
             #[inline]
             fn widen(self) -> i128 {
                 self as i128
+            }
+            #[inline]
+            fn to_i64(self) -> i64 {
+                self as i64
             }
         }
     )*};
 }
 
-widen!(i8, u8, i16, u16, i32, u32, i64, u64, isize, usize);
+widen!(true => i8, u8, i16, u16, i32, u32, i64, isize);
+widen!(false => u64, usize);
 
 fn eq_run<A: Widen, B: Widen>(pa: *mut u8, sa: isize, pb: *mut u8, sb: isize, n: usize) -> bool {
+    const BLOCK: usize = 16;
     let (mut p, mut q) = (pa, pb);
-    for _ in 0..n {
+    let mut left = n;
+    let contiguous = sa == size_of::<A>() as isize && sb == size_of::<B>() as isize;
+    if A::FITS_I64 && B::FITS_I64 && contiguous {
+        // Whole blocks per unaligned read, compared without an exit inside the block, so
+        // the comparison vectorises; `i64` holds both item types exactly.
+        while left >= BLOCK {
+            // SAFETY: both runs are contiguous here and `left >= BLOCK`, so `BLOCK` items
+            // from `p` and from `q` lie inside the two held runs the caller passed.
+            let (x, y) = unsafe { (raw::read::<[A; BLOCK]>(p), raw::read::<[B; BLOCK]>(q)) };
+            let differ = x
+                .iter()
+                .zip(&y)
+                .fold(false, |acc, (a, b)| acc | (a.to_i64() != b.to_i64()));
+            if differ {
+                return false;
+            }
+            p = raw::offset(p, (BLOCK * size_of::<A>()) as isize);
+            q = raw::offset(q, (BLOCK * size_of::<B>()) as isize);
+            left -= BLOCK;
+        }
+    }
+    for _ in 0..left {
         // SAFETY: the caller passes the bases, strides and length of two held 1-D runs
-        // whose item types are `A` and `B`.
+        // whose item types are `A` and `B`; `p`, `q` address one of the remaining items.
         let (x, y) = unsafe { (raw::read::<A>(p), raw::read::<B>(q)) };
         if x.widen() != y.widen() {
             return false;
@@ -655,4 +687,76 @@ pub(crate) fn eq_int_runs(
         A,
         int_type!(b, B, Some(eq_run::<A, B>(pa, sa, pb, sb, n)))
     )
+}
+
+#[cfg(test)]
+mod eq_run_tests {
+    use super::*;
+
+    /// `n` items of `width` bytes each (native order), starting `off` bytes into a buffer.
+    fn pack(vals: &[i128], width: usize, off: usize) -> Vec<u8> {
+        let mut out = vec![0xAAu8; off];
+        for &v in vals {
+            let b = v.to_ne_bytes();
+            if cfg!(target_endian = "little") {
+                out.extend_from_slice(&b[..width]);
+            } else {
+                out.extend_from_slice(&b[16 - width..]);
+            }
+        }
+        out
+    }
+
+    fn eq(a: char, va: &[i128], b: char, vb: &[i128], off: usize) -> bool {
+        let (wa, wb) = (native_size(a).unwrap(), native_size(b).unwrap());
+        let (mut x, mut y) = (pack(va, wa, off), pack(vb, wb, off + 1));
+        let (pa, pb) = (
+            x.as_mut_ptr().wrapping_add(off),
+            y.as_mut_ptr().wrapping_add(off + 1),
+        );
+        eq_int_runs(a, pa, wa as isize, b, pb, wb as isize, va.len()).unwrap()
+    }
+
+    #[test]
+    fn blocks_and_tails_find_every_difference() {
+        // array('i', v) == array('q', w) through memoryviews, unaligned, any length.
+        let lens: &[usize] = if cfg!(miri) {
+            &[0, 1, 17, 33]
+        } else {
+            &[0, 1, 15, 16, 17, 31, 32, 33, 50]
+        };
+        for &n in lens {
+            let v: Vec<i128> = (0..n as i128).map(|i| i * 7919 - 100_000).collect();
+            assert!(eq('i', &v, 'q', &v, 3), "n {n}");
+            for k in 0..n {
+                let mut w = v.clone();
+                w[k] += 1;
+                assert!(!eq('i', &v, 'q', &w, 1), "n {n} k {k}");
+                assert!(!eq('q', &w, 'i', &v, 2), "n {n} k {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn signedness_and_64_bit_unsigned() {
+        // memoryview(array('b', [-1]*20)) != memoryview(array('B', [255]*20))
+        assert!(!eq('b', &[-1; 20], 'B', &[255; 20], 0));
+        // 'Q' items take the exact i128 path: 2**64 - 1 is not -1.
+        assert!(!eq('Q', &[u64::MAX as i128; 20], 'q', &[-1; 20], 0));
+        assert!(eq('Q', &[5; 20], 'q', &[5; 20], 1));
+        assert!(eq('H', &[65535; 20], 'I', &[65535; 20], 1));
+    }
+
+    #[test]
+    fn negative_strides_take_the_item_loop() {
+        // memoryview(array('i', v))[::-1] == memoryview(array('q', v[::-1]))
+        let v: Vec<i128> = (0..40).map(|i| i * 3 - 50).collect();
+        let back: Vec<i128> = v.iter().rev().copied().collect();
+        let mut x = pack(&v, 4, 0);
+        let mut y = pack(&back, 8, 0);
+        let last = x.as_mut_ptr().wrapping_add(4 * 39);
+        assert!(eq_int_runs('i', last, -4, 'q', y.as_mut_ptr(), 8, 40).unwrap());
+        y[8 * 20] ^= 1;
+        assert!(!eq_int_runs('i', last, -4, 'q', y.as_mut_ptr(), 8, 40).unwrap());
+    }
 }

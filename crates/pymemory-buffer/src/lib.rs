@@ -26,13 +26,14 @@
 //! - [`memoryview`]: [`MemoryView`] with CPython 3.14's full surface, and the extensions
 //!   listed in its docs; [`index`]: subscripts as Rust values and from Python syntax.
 //!
-//! All raw pointer work lives in one private module (`raw`); views never form `&[u8]`
-//! over memory another view may write.
+//! All raw pointer work lives in one private module (`raw`), plus the x86_64 `hex` kernel
+//! in `simd`; views never form `&[u8]` over memory another view may write.
 
 mod codec;
 mod errs;
 mod hex;
 mod raw;
+mod simd;
 
 pub mod error;
 pub mod exporter;

