@@ -1,5 +1,5 @@
 //! Criterion benches for the collector (`cargo bench -p pymemory-gc`). The side-by-side
-//! comparison with CPython and the peer crates is `examples/compare_gc`.
+//! comparison with CPython and the peer crates is `cargo run --release -p pymemory-bench -- compare`.
 #![expect(missing_docs, reason = "criterion_group! generates an undocumented fn")]
 
 use std::cell::RefCell;

@@ -1,6 +1,6 @@
 //! criterion benches: `iter_unpack` over 10 million `<iHd` records and `unpack` of a
 //! single `<q`, each against a hand-written decoder of the same layout producing the
-//! same `Value`s (the floor). `examples/compare_struct.rs` adds CPython side by side.
+//! same `Value`s (the floor). `cargo run --release -p pymemory-bench -- compare` adds CPython side by side.
 #![expect(missing_docs, reason = "criterion_group! generates an undocumented fn")]
 
 use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};

@@ -1,4 +1,4 @@
-//! The `<iHd` workload shared by the criterion bench and `examples/compare_struct.rs`.
+//! The `<iHd` workload shared by the criterion bench and `cargo run --release -p pymemory-bench -- compare`.
 
 use pymemory_struct::Value;
 
