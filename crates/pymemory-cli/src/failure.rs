@@ -7,12 +7,17 @@ use std::fmt;
 
 /// A Python-style exception: the class name CPython would raise and its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Failure {
+pub struct Failure {
     exception: String,
     message: String,
 }
 
 impl Failure {
+    /// The Python exception class, e.g. `"ValueError"` or `"struct.error"`.
+    pub fn exception(&self) -> &str {
+        &self.exception
+    }
+
     /// An exception of class `exception` (e.g. `"ValueError"`) with `message`.
     pub(crate) fn new(exception: impl Into<String>, message: impl Into<String>) -> Self {
         Failure {
@@ -46,7 +51,7 @@ impl Failure {
 
 impl Failure {
     /// The error Python reports when writing its output fails (e.g. a full disk).
-    pub(crate) fn from_io_write(err: &std::io::Error) -> Self {
+    pub fn from_io_write(err: &std::io::Error) -> Self {
         match err.raw_os_error() {
             Some(code) => Failure::new("OSError", format!("[Errno {code}] {}", strerror(err))),
             None => Failure::new("OSError", err.to_string()),
