@@ -477,7 +477,7 @@ impl Parser<'_> {
         }
         out.values = out.values.checked_add(elements).ok_or_else(too_long)?;
         if dims.is_some() {
-            if elements > MAX_GROUPED_VALUES {
+            if elements > MAX_GROUPED_VALUES || !small_tree(&shape) {
                 return Err(too_complex());
             }
             out.grouped = true;
@@ -517,7 +517,7 @@ impl Parser<'_> {
             return Err(too_long());
         }
         let values = copies.checked_mul(inner.values).ok_or_else(too_long)?;
-        if values > MAX_GROUPED_VALUES || copies > MAX_GROUPED_VALUES {
+        if values > MAX_GROUPED_VALUES || copies > MAX_GROUPED_VALUES || !small_tree(&shape) {
             return Err(too_complex());
         }
         let base = out.size;
@@ -558,6 +558,28 @@ fn push_leaves(nodes: &mut Vec<Node>, n: usize) {
     } else {
         nodes.push(Node::Leaves(n));
     }
+}
+
+/// Whether the tuples that `nest` builds for `dims` stay within `MAX_GROUPED_VALUES`.
+/// A zero dimension makes no values but still one (empty) tuple per index of the
+/// dimensions before it: `(10**15,0)i` would otherwise build 10**15 empty tuples.
+fn small_tree(dims: &[usize]) -> bool {
+    let mut tuples = 0usize;
+    let mut level = 1usize;
+    for &d in dims {
+        let Some(next) = level.checked_mul(d) else {
+            return false;
+        };
+        level = next;
+        match tuples.checked_add(level) {
+            Some(t) if t <= MAX_GROUPED_VALUES => tuples = t,
+            _ => return false,
+        }
+        if level == 0 {
+            break;
+        }
+    }
+    true
 }
 
 /// Groups `units` into nested tuples following `dims` (outermost first).
