@@ -16,12 +16,15 @@ run() { echo "--- miri: $*"; cargo +nightly miri test --locked "$@"; }
 
 # pymemory-struct: the unchecked fast decoding paths (src/fast.rs).
 run -p pymemory-struct --lib
+run -p pymemory-struct --test hardening
 # pymemory-buffer: the protocol core, views, overlapping assignment, unaligned items, views
 # outliving their exporter handle (mmap and shared memory are skipped: Miri cannot map files).
 run -p pymemory-buffer --lib
 run -p pymemory-buffer --test buffer_protocol
 run -p pymemory-buffer --test array_api
 run -p pymemory-buffer --test array_memoryview
+# Extreme inputs, panicking exporters, export/release orders (mmap and stress tests skip).
+run -p pymemory-buffer --test hardening
 # pymemory-gc: the collector, finalizers, weak references, abuse and the model check.
 run -p pymemory-gc --lib
 run -p pymemory-gc --test test_gc --test test_finalization --test abuse --test model --test derive --test deep --test test_weakref

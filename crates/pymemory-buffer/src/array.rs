@@ -151,6 +151,15 @@ impl CompareOp {
 
 const RESIZE_REFUSED: &str = "cannot resize an array that is exporting buffers";
 
+/// `BufferError` while exported; `MemoryError` (empty message, as CPython's) when the
+/// allocator cannot provide the bytes.
+fn resize_error(e: storage::ResizeError) -> Error {
+    match e {
+        storage::ResizeError::ExportsLive => buffer_error(),
+        storage::ResizeError::NoMemory => Error::new(ExceptionKind::MemoryError, ""),
+    }
+}
+
 fn buffer_error() -> Error {
     Error::new(ExceptionKind::BufferError, RESIZE_REFUSED)
 }
@@ -356,7 +365,7 @@ impl Array {
         let bytes = n
             .checked_mul(self.itemsize())
             .ok_or_else(|| Error::new(ExceptionKind::OverflowError, "array too large"))?;
-        self.data().resize(bytes).map_err(|_| buffer_error())
+        self.data().try_resize(bytes).map_err(resize_error)
     }
 
     fn encode(&self, v: &Value) -> Result<[u8; 8]> {
@@ -967,7 +976,7 @@ impl Array {
             .len()
             .checked_mul(n)
             .ok_or_else(|| Error::new(ExceptionKind::OverflowError, "array too large"))?;
-        self.data().resize(total).map_err(|_| buffer_error())?;
+        self.data().try_resize(total).map_err(resize_error)?;
         for k in 1..n {
             self.data().write(k * bytes.len(), &bytes);
         }

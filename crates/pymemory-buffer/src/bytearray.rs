@@ -33,7 +33,7 @@ use std::rc::Rc;
 use pymemory_struct::{Error, ExceptionKind, Result, Value};
 
 use crate::array::Slice;
-use crate::array::storage::RawStorage;
+use crate::array::storage::{RawStorage, ResizeError};
 
 const RESIZE_REFUSED: &str = "Existing exports of data: object cannot be re-sized";
 
@@ -170,7 +170,11 @@ impl ByteArray {
     }
 
     fn resize_to(&self, n: usize) -> Result<()> {
-        self.data.resize(n).map_err(|_| buffer_error())
+        self.data.try_resize(n).map_err(|e| match e {
+            ResizeError::ExportsLive => buffer_error(),
+            // CPython's MemoryError has an empty message.
+            ResizeError::NoMemory => Error::new(ExceptionKind::MemoryError, ""),
+        })
     }
 
     /// `b[i]`.

@@ -359,7 +359,11 @@ impl Desc {
                 }
             }
         }
-        if !adjusted {
+        // An empty result keeps `buf`: CPython's arithmetic moves it one stride before an
+        // empty dimension (start == -1 for a negative step), off the allocation (NULL over
+        // the dangling pointer of an empty Vec), and an empty view's address is never read.
+        // Suboffsets, which Python can see, follow CPython exactly.
+        if !adjusted && n > 0 {
             self.buf = raw::offset(self.buf, delta);
         }
         self.shape[dim] = n;

@@ -27,6 +27,15 @@ pub(crate) const ALIGN: usize = 8;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ExportsLive;
 
+/// Why a [`RawStorage::try_resize`] was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResizeError {
+    /// Buffers are exported (Python's `BufferError`).
+    ExportsLive,
+    /// The allocator cannot provide the bytes (Python's `MemoryError`).
+    NoMemory,
+}
+
 /// Growable byte storage with an export count, shared through `Rc` by its owner.
 ///
 /// Invariants (established by `new`, kept by every method):
@@ -107,27 +116,63 @@ impl RawStorage {
         self.exports.set(self.exports.get().saturating_sub(1));
     }
 
-    /// Makes room for `cap` bytes without changing `len`.
+    /// Makes room for `cap` bytes without changing `len`; aborts if the allocator fails.
     fn reserve_exact(&self, cap: usize) {
-        if cap <= self.cap.get() {
-            return;
+        if !self.try_reserve_exact(cap) {
+            alloc::handle_alloc_error(Layout::new::<u64>())
         }
-        let cap = cap.next_multiple_of(ALIGN);
+    }
+
+    /// Makes room for `cap` bytes without changing `len`; `false` (and no change) when
+    /// the size is not a valid allocation size or the allocator cannot provide it.
+    fn try_reserve_exact(&self, cap: usize) -> bool {
+        if cap <= self.cap.get() {
+            return true;
+        }
+        let Some(cap) = cap.checked_next_multiple_of(ALIGN) else {
+            return false;
+        };
+        let Ok(new_layout) = Layout::from_size_align(cap, ALIGN) else {
+            return false;
+        };
         let old_cap = self.cap.get();
-        let new_layout = layout(cap);
         let new_ptr = if old_cap == 0 {
             // SAFETY: `new_layout` has non-zero size (cap > old_cap >= 0 and rounded up).
             unsafe { alloc::alloc(new_layout) }
         } else {
             // SAFETY: invariant 1: `ptr` was allocated with `layout(old_cap)`; the new size
-            // is non-zero and, being a valid Layout size, does not overflow isize.
+            // is non-zero and, being a valid Layout size (checked above), does not
+            // overflow isize.
             unsafe { alloc::realloc(self.as_ptr(), layout(old_cap), cap) }
         };
+        // A failed realloc leaves the old block (and invariant 1) untouched.
         let Some(new_ptr) = NonNull::new(new_ptr) else {
-            alloc::handle_alloc_error(new_layout)
+            return false;
         };
         self.ptr.set(new_ptr);
         self.cap.set(cap);
+        true
+    }
+
+    /// Like [`RawStorage::resize`], but an allocation failure is an error instead of an
+    /// abort (Python's `MemoryError` for `bytearray().resize(sys.maxsize)`).
+    pub(crate) fn try_resize(&self, new_len: usize) -> Result<(), ResizeError> {
+        let len = self.len.get();
+        if new_len == len {
+            return Ok(());
+        }
+        if self.exports.get() > 0 {
+            return Err(ResizeError::ExportsLive);
+        }
+        if new_len > self.cap.get() {
+            // Amortized doubling when the allocator allows it, else exactly what is asked.
+            let doubled = self.cap.get().saturating_mul(2).max(32);
+            let grown = new_len < doubled && self.try_reserve_exact(doubled);
+            if !grown && !self.try_reserve_exact(new_len) {
+                return Err(ResizeError::NoMemory);
+            }
+        }
+        self.resize(new_len).map_err(|_| ResizeError::ExportsLive)
     }
 
     /// Grows the capacity (amortized doubling) so that `new_len` bytes fit.
@@ -520,6 +565,25 @@ mod tests {
         }
         assert_eq!(s.len(), 24 + 800);
         assert_eq!(s.get::<u32>(24 + 4 * 199), 199);
+    }
+
+    #[test]
+    fn try_resize_reports_exports_and_allocation_failure() {
+        let s = RawStorage::from_bytes(b"abc");
+        s.add_export();
+        assert_eq!(s.try_resize(4), Err(ResizeError::ExportsLive));
+        assert_eq!(s.try_resize(3), Ok(()), "same length is not a resize");
+        s.release_export();
+        s.try_resize(40).unwrap();
+        assert_eq!(s.to_vec()[..4], *b"abc\0");
+        s.try_resize(2).unwrap();
+        // Sizes no allocator can give fail cleanly (Miri stops at them instead).
+        if !cfg!(miri) {
+            for n in [usize::MAX, isize::MAX as usize, 1 << 60] {
+                assert_eq!(s.try_resize(n), Err(ResizeError::NoMemory), "{n}");
+                assert_eq!(s.to_vec(), b"ab", "a refused resize keeps the bytes");
+            }
+        }
     }
 
     #[test]
