@@ -87,4 +87,3 @@ pub fn run(cli: Cli) -> Result<String, Failure> {
         },
     }
 }
-
