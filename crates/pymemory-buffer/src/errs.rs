@@ -25,15 +25,11 @@ pub(crate) fn released() -> Error {
 }
 
 /// Checks that `count` items of `size` bytes can be allocated, so huge views (a zero-stride
-/// view can claim 2^62 bytes) give an error instead of aborting. CPython raises
-/// `MemoryError`, which has no `ExceptionKind`; this is an `OverflowError` naming it.
-/// Small requests skip the probe (an ordinary allocation failure aborts, as in all Rust).
+/// view can claim 2^62 bytes) give an error instead of aborting: `MemoryError` with an
+/// empty message, as CPython raises. Small requests skip the probe (an ordinary
+/// allocation failure aborts, as in all Rust).
 pub(crate) fn check_alloc(count: usize, size: usize) -> crate::error::Result<()> {
-    let fail = || {
-        overflow_error(format!(
-            "memoryview: cannot allocate {count} items of {size} bytes (MemoryError)"
-        ))
-    };
+    let fail = || Error::new(ExceptionKind::MemoryError, "");
     let bytes = count
         .checked_mul(size)
         .filter(|&b| b <= isize::MAX as usize)
