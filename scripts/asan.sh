@@ -16,8 +16,9 @@ export RUSTFLAGS="-Zsanitizer=address"
 # proc macros (derives, clap, PyO3) are built without it.
 export CARGO_TARGET_DIR="${ASAN_TARGET_DIR:-target/asan}"
 # allocator_may_return_null: the tests ask for absurd sizes on purpose and expect
-# MemoryError from try_reserve, not ASan's abort.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:allocator_may_return_null=1}"
+# MemoryError from try_reserve, not ASan's abort. handle_sigbus=0: a test checks that a
+# mapped file truncated underneath kills its child process with a real SIGBUS.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:allocator_may_return_null=1:handle_sigbus=0}"
 # CPython, embedded by the Python package's tests, keeps its interned objects alive at
 # exit by design; LeakSanitizer may only report leaks of our own allocations.
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(pwd)/scripts/lsan.supp}"

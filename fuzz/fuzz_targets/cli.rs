@@ -6,8 +6,9 @@
 //!
 //! Input: NUL-separated arguments; the first byte picks `view FILE ...`,
 //! `view FILE --write ...` or `struct ...`. Checked: no panic; every failure is
-//! `<Exception>: <message>` with a Python exception name; a failing `--set` leaves the
-//! file byte-identical; a successful run without `--set` leaves it unchanged too.
+//! `<Exception>: <message>` with a Python exception name; a `--set` that fails leaves the
+//! file byte-identical (when only the printing after successful `--set`s fails, the file
+//! holds the writes and the same command printing the default list must succeed); a successful run without `--set` leaves it unchanged too.
 #![no_main]
 
 use std::path::PathBuf;

@@ -118,8 +118,9 @@ pub(crate) fn ascii_to_string(bytes: Vec<u8>) -> String {
     if cfg!(debug_assertions) && !bytes.is_ascii() {
         return String::from_utf8_lossy(&bytes).into_owned();
     }
-    // SAFETY: every caller writes only ASCII bytes (hex digits from a fixed table or the
-    // SWAR digit formula, and separators checked to be ASCII), and ASCII is valid UTF-8.
+    // SAFETY: every caller writes only ASCII bytes (hex digits from a fixed table, the
+    // block formula in `hex.rs` or the SSE2 kernel in `simd.rs`, and separators checked to be
+    // ASCII), and ASCII is valid UTF-8.
     unsafe { String::from_utf8_unchecked(bytes) }
 }
 

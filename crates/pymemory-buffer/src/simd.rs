@@ -31,8 +31,8 @@ pub(crate) const STREAM_MIN: usize = 1 << 21;
 /// before the first 16-byte-aligned output position and after the last whole block.
 ///
 /// # Safety
-/// 1. `src` is readable for `out.len() / 2` bytes (memory of a held export; the crate is
-///    single-threaded, so nothing writes it during the call);
+/// 1. `src` is readable for `out.len() / 2` bytes (memory of an export the caller holds;
+///    no other code writes it during the call);
 /// 2. `src..src + out.len() / 2` does not overlap `out`.
 pub(crate) unsafe fn hex_stream(
     src: *const u8,

@@ -5,7 +5,8 @@
 //! A view's descriptor never changes after it is made (slices and casts make new views),
 //! so it is read once, when the Python object is created, with the format already reduced
 //! to a machine [`Kind`]; it stays valid while the view is not released, which every
-//! entry point checks first (and no Python code runs between that check and the access).
+//! entry point checks first. Item access runs no Python code between that check and the
+//! access; the bulk paths, which call into CPython, hold the export (`Hold`) meanwhile.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};

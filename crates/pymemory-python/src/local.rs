@@ -14,8 +14,8 @@
 //!   a `VecBuffer` or `ByteArray` the extension keeps a clone of and may touch while
 //!   detached). It is reached only on the thread that created it. What another thread must
 //!   drop (the object itself, or one of its buffer exports released there) is queued with
-//!   [`defer_drop`] and dropped on the owner's next pymemory call or
-//!   [`release_pending`]: the release is recorded at once and honoured by the owner.
+//!   [`defer_drop`] and dropped on the owner thread's next call into a
+//!   `RustBuffer`, its next [`export`](crate::export), or [`release_pending`]: the release is recorded at once and honoured by the owner.
 //!
 //! The thread identity is `PyThread_get_thread_ident()` (`pthread_self`): PyO3's
 //! `unsendable` check calls `std::thread::current()` per call, which costs more than an
@@ -190,7 +190,8 @@ fn drain_slow() {
 /// drops such objects that other threads deallocated.
 ///
 /// Rust exporters are not thread-safe, so a release on another thread is recorded and
-/// honoured by the owning thread: on its next call into a pymemory object, or here. Call
+/// honoured by the owning thread: on its next call into a `RustBuffer`, its next
+/// [`export`](crate::export), or here. Call
 /// it before resizing a Rust exporter that Python may have viewed from other threads:
 ///
 /// ```
