@@ -81,7 +81,7 @@ unsafe fn hex_stream_sse2(
         }
     };
     (0..head).for_each(scalar);
-    // SAFETY: (1) every load reads 16 bytes at `src + i` with `i + 16 <= len` (`i` runs
+    // Why the block below is sound: (1) every load reads 16 bytes at `src + i` with `i + 16 <= len` (`i` runs
     // over whole blocks after `head`), readable by contract (1); `_mm_loadu_si128` has no
     // alignment requirement. (2) Every store writes 16 bytes at `dst + 2 * i` or
     // `dst + 2 * i + 16`, inside `out` (`2 * (i + 16) <= 2 * len <= out.len()`), which
@@ -89,6 +89,7 @@ unsafe fn hex_stream_sse2(
     // blocks advance it by 32). (3) The `_mm_sfence` after the loop orders the streaming
     // stores before any later access to `out`, as `_mm_stream_si128` requires. (4) SSE2
     // is enabled on every x86_64 target.
+    // SAFETY: loads, stores, fence and target feature as (1)-(4) just above.
     unsafe {
         let low = _mm_set1_epi8(0x0f);
         let nine = _mm_set1_epi8(9);

@@ -414,11 +414,10 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
             }
         });
         for &h in &unreachable {
-            // SAFETY: live (temporary reference); the value is alive until now (it was
-            // not CLEARED before the pass above); CLEARED is set, so every access
-            // through a handle panics or returns `None` from here on.
-            let r =
-                panic::catch_unwind(AssertUnwindSafe(|| unsafe { (hd(h).vtable.drop_value)(h) }));
+            let drop_value = hd(h).vtable.drop_value;
+            // SAFETY: live (temporary reference); the value was alive until now (not CLEARED
+            // before the pass above); CLEARED is set, so handles panic or give `None` now.
+            let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { drop_value(h) }));
             if let Err(p) = r {
                 first.get_or_insert(p);
             }

@@ -176,10 +176,10 @@ impl<T: ?Sized> std::fmt::Debug for Exactness<T> {
 /// std impls below, whose `trace` only calls the `trace` of values they own (`$g`).
 macro_rules! exact_if {
     ($($g:ty),*) => {
-        // SAFETY: used only by impls in this module whose `trace` reports nothing itself
-        // and calls `trace` once on each element it owns (rule 1), reads them the same
-        // way each time (rule 2) and runs no other code (rule 3); their own exactness is
-        // then that of the element types, combined by `and`.
+        // Their own exactness is then that of the element types, combined by `and`.
+        // SAFETY: only for impls in this module whose `trace` reports nothing itself, calls
+        // `trace` once on each element it owns (rule 1), the same way each time (rule 2),
+        // and runs no other code (rule 3).
         unsafe { Exactness::vouched() } $(.and(<$g as Trace>::EXACTNESS))*
     };
 }
