@@ -293,9 +293,8 @@ fn trace_impl(input: &DeriveInput) -> syn::Result<TokenStream2> {
     Ok(quote! {
         impl #ig #krate::Trace for #name #tg #wc {
             const MAY_CONTAIN_GC: bool = false #(|| #may)*;
-            // SAFETY: the generated `trace` reports nothing itself and calls `trace` once on
-            // each traced field, each owned by the value, and runs no other code: it is
-            // exact when every traced field type is.
+            // SAFETY: `trace` below only calls `trace` once on each traced (owned) field: it
+            // is exact when every traced field type is.
             const EXACTNESS: #krate::Exactness<Self> =
                 unsafe { #krate::Exactness::<Self>::vouched() } #(#exact)*;
             #[inline]
