@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use pymemory_gc::{self as gc, Finalize, Gc, Trace};
 use rand::{Rng, SeedableRng};
@@ -95,19 +95,26 @@ fn run_case(rng: &mut ChaCha8Rng, n_ops: usize) -> (String, Vec<usize>) {
     (text, counts)
 }
 
+/// Starts `python3 -c script` with piped stdin and stdout (the oracle answers one line per
+/// request); fails loudly when python3 is missing.
+fn python3(script: &str) -> (Child, ChildStdin, BufReader<ChildStdout>) {
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 is required for the differential tests (not found on PATH)");
+    let stdin = child.stdin.take().unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    (child, stdin, stdout)
+}
+
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot spawn python3")]
 fn collect_counts_match_cpython_on_random_graphs() {
     gc::disable();
     gc::collect();
-    let mut child = Command::new("python3")
-        .args(["-c", PY])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 is required for the differential tests (not found on PATH)");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdin, mut stdout) = python3(PY);
     let cases = 300;
     let mut collects = 0;
     for seed in 0..cases {
@@ -152,14 +159,7 @@ for line in sys.stdin:
     except Exception as e:
         print(f"{type(e).__name__}: {e}")
 "#;
-    let mut child = Command::new("python3")
-        .args(["-c", PY_ERRORS])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 is required for the differential tests (not found on PATH)");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdin, mut stdout) = python3(PY_ERRORS);
     let mut cases = 0;
     for g in [0usize, 1, 2, 3, 4, 17, 1000, i32::MAX as usize] {
         for kind in ["collect", "get_objects"] {
