@@ -870,10 +870,14 @@ impl Array {
     pub fn tolist(&self) -> Result<Vec<Value>> {
         let d = self.data();
         fn ints<T: ArrayItem + Into<i128>>(d: &RawStorage) -> Vec<Value> {
-            d.to_typed_vec::<T>()
-                .into_iter()
-                .map(|x| Value::Int(x.into()))
-                .collect()
+            values(d.to_typed_vec::<T>(), |x| Value::Int(x.into()))
+        }
+        /// One `Value` per item, in a result allocated once (huge pages when large).
+        fn values<T>(items: Vec<T>, conv: impl Fn(T) -> Value) -> Vec<Value> {
+            let mut out = Vec::with_capacity(items.len());
+            crate::raw::advise_huge_pages(&out);
+            out.extend(items.into_iter().map(conv));
+            out
         }
         Ok(match self.descr().kind {
             Kind::I8 => ints::<i8>(d),
@@ -884,16 +888,8 @@ impl Array {
             Kind::U32 => ints::<u32>(d),
             Kind::I64 => ints::<i64>(d),
             Kind::U64 => ints::<u64>(d),
-            Kind::F32 => d
-                .to_typed_vec::<f32>()
-                .into_iter()
-                .map(|x| Value::Float(x.into()))
-                .collect(),
-            Kind::F64 => d
-                .to_typed_vec::<f64>()
-                .into_iter()
-                .map(Value::Float)
-                .collect(),
+            Kind::F32 => values(d.to_typed_vec::<f32>(), |x| Value::Float(x.into())),
+            Kind::F64 => values(d.to_typed_vec::<f64>(), Value::Float),
             Kind::Ucs4 => d
                 .to_typed_vec::<u32>()
                 .into_iter()

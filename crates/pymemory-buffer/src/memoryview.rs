@@ -406,6 +406,7 @@ impl Desc {
         let last = dim + 1 == self.ndim();
         crate::errs::check_alloc(n, size_of::<Value>())?;
         let mut out = Vec::with_capacity(n);
+        raw::advise_huge_pages(&out);
         let mut q = p;
         if last && self.suboffsets.as_ref().is_none_or(|so| so[dim] < 0) {
             if let Codec::Native(c) = self.codec {

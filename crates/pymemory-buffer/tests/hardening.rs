@@ -1094,3 +1094,51 @@ fn fuzz_regression_ellipsis_of_a_0_dim_view_is_the_view_itself() {
     m.release().unwrap();
     assert!(same.is_released());
 }
+
+// ----- large results ---------------------------------------------------------------------
+
+/// Results above 8 MiB are allocated with huge-page advice (`raw::advise_huge_pages`):
+/// the advice must change no value, in either `tolist` (contiguous, reversed, 2-D) or
+/// `array.tolist()`.
+#[test]
+fn large_tolist_results_keep_every_value() {
+    // memoryview(array('q', xs)).tolist() == xs, also for m[::-1] and m.cast('B').cast('q', [rows, 4])
+    let n: i64 = if cfg!(miri) { 64 } else { 400_000 }; // 400k Values = 12.8 MB
+    let xs: Vec<i64> = (0..n).map(|i| i * 7 - 3).collect();
+    let v = VecBuffer::new(xs.clone());
+    let m = MemoryView::new(&v).unwrap();
+    let ints = |it: &mut dyn Iterator<Item = i64>| it.map(|x| Value::Int(x.into())).collect();
+    let want: Vec<Value> = ints(&mut xs.iter().copied());
+    assert_eq!(m.tolist().unwrap(), Value::List(want.clone()));
+
+    let rev = m
+        .get(Slice::new(None, None, Some(-1)))
+        .unwrap()
+        .into_view()
+        .unwrap();
+    let rev_want: Vec<Value> = ints(&mut xs.iter().rev().copied());
+    assert_eq!(rev.tolist().unwrap(), Value::List(rev_want));
+
+    let rows = m
+        .cast("B", None)
+        .unwrap()
+        .cast("q", Some(&[(n / 4) as isize, 4]))
+        .unwrap();
+    let Value::List(got) = rows.tolist().unwrap() else {
+        panic!("not a list")
+    };
+    assert_eq!(got.len(), (n / 4) as usize);
+    for (r, row) in got.iter().enumerate() {
+        assert_eq!(
+            row,
+            &Value::List(want[r * 4..r * 4 + 4].to_vec()),
+            "row {r}"
+        );
+    }
+
+    let a = Array::from_slice(&xs);
+    assert_eq!(a.tolist().unwrap(), want);
+    let d: Vec<f64> = xs.iter().map(|&x| x as f64 / 4.0).collect();
+    let fs: Vec<Value> = d.iter().map(|&x| Value::Float(x)).collect();
+    assert_eq!(Array::from_slice(&d).tolist().unwrap(), fs);
+}
