@@ -94,7 +94,9 @@ impl Value {
     /// Accepts ints (decimal, `0x`, `0o`, `0b`, `_` separators, signs), floats (`1.5`,
     /// `-2e10`, `inf`, `-inf`, `nan`), complex numbers (`2j`, `1+2j`, `(1-2j)`), `True`,
     /// `False`, bytes literals `b'..'` / `b".."` / `rb'..'` with Python's escapes, string
-    /// literals `'..'`, tuples `(1, 2)`, `(1,)`, `()` and lists `[1, 2]`.
+    /// literals `'..'` (adjacent ones concatenate), tuples `(1, 2)`, `(1,)`, `()`, `1, 2`
+    /// and lists `[1, 2]`. Signs and parentheses follow `ast.literal_eval`: one sign per
+    /// number (`-(1)` and `(-1)+2j` parse, `--1` and `1+(-2j)` do not).
     ///
     /// Integers are exact at any size: outside `i128` they become [`Value::BigInt`]. As in
     /// CPython, a decimal integer literal may have at most 4300 digits (hex, octal and
@@ -117,8 +119,11 @@ impl Value {
             pos: 0,
             depth: 0,
         };
-        let value = parser.expr()?;
+        let mut value = parser.expr()?;
         parser.skip_ws();
+        if parser.eat(',') {
+            value = parser.bare_tuple(value)?;
+        }
         if parser.pos != text.len() {
             return Err(parser.malformed());
         }
@@ -224,17 +229,26 @@ impl Parser<'_> {
         };
         match c {
             '(' => {
-                self.pos += 1;
+                // Parentheses vanish in Python's syntax tree: `(1)+2j` and `(-1)` are
+                // numbers, `(1, 2)` is a tuple. Try the number first, then the sequence.
+                let (pos, depth) = (self.pos, self.depth);
+                if let Ok(v) = self.arithmetic() {
+                    return Ok(v);
+                }
+                (self.pos, self.depth) = (pos + 1, depth);
                 self.sequence(')', true)
             }
             '[' => {
                 self.pos += 1;
                 self.sequence(']', false)
             }
-            '\'' | '"' => self.string(false, false),
+            '\'' | '"' => {
+                let first = self.string(false, false)?;
+                self.concatenated(first)
+            }
             _ => {
                 if let Some(v) = self.string_with_prefix()? {
-                    return Ok(v);
+                    return self.concatenated(v);
                 }
                 if self.rest().starts_with("True") && !self.ident_follows(4) {
                     self.pos += 4;
@@ -245,6 +259,50 @@ impl Parser<'_> {
                     return Ok(Value::Bool(false));
                 }
                 self.arithmetic()
+            }
+        }
+    }
+
+    /// The rest of a tuple written without parentheses (`1, 2` or `1,`), after its first
+    /// item and comma; only at the top level, as in `ast.literal_eval("1, 2")`.
+    fn bare_tuple(&mut self, first: Value) -> Result<Value> {
+        let mut items = vec![first];
+        loop {
+            self.skip_ws();
+            if self.pos == self.src.len() {
+                break;
+            }
+            items.push(self.expr()?);
+            self.skip_ws();
+            if self.pos == self.src.len() {
+                break;
+            }
+            if !self.eat(',') {
+                return Err(self.malformed());
+            }
+        }
+        Ok(Value::Tuple(items))
+    }
+
+    /// Adjacent string literals concatenate (`'a' "b"` is `'ab'`); bytes and str literals
+    /// do not mix.
+    fn concatenated(&mut self, mut value: Value) -> Result<Value> {
+        loop {
+            let save = self.pos;
+            self.skip_ws();
+            let next = if matches!(self.peek(), Some('\'' | '"')) {
+                Some(self.string(false, false)?)
+            } else {
+                self.string_with_prefix()?
+            };
+            let Some(next) = next else {
+                self.pos = save;
+                return Ok(value);
+            };
+            match (&mut value, next) {
+                (Value::Str(a), Value::Str(b)) => a.push_str(&b),
+                (Value::Bytes(a), Value::Bytes(b)) => a.extend_from_slice(&b),
+                _ => return Err(self.malformed()),
             }
         }
     }
@@ -420,14 +478,13 @@ impl Parser<'_> {
 
     /// `[+-] number [(+|-) number]`, where a number may carry the imaginary suffix `j`.
     fn arithmetic(&mut self) -> Result<Value> {
-        let first = self.signed_number()?;
+        let first = self.operand(true)?;
         let save = self.pos;
         self.skip_ws();
         let op = self.peek();
         if matches!(op, Some('+' | '-')) {
             self.pos += 1;
-            self.skip_ws();
-            let second = self.number()?;
+            let second = self.operand(false)?;
             let negate = op == Some('-');
             return combine(first, second, negate)?.ok_or_else(|| self.malformed());
         }
@@ -435,18 +492,34 @@ impl Parser<'_> {
         Ok(first)
     }
 
-    fn signed_number(&mut self) -> Result<Value> {
-        let mut negative = false;
-        loop {
+    /// A number in any number of parentheses, with at most one sign when `signed`: the
+    /// operands `ast.literal_eval` accepts (`-5`, `-(5)`, `(-5)`; not `--5` or `-(-5)`,
+    /// and no sign on the right of `1+2j`).
+    fn operand(&mut self, signed: bool) -> Result<Value> {
+        self.skip_ws();
+        if self.eat('(') {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(self.malformed());
+            }
+            let v = self.operand(signed)?;
             self.skip_ws();
+            self.depth -= 1;
+            return if self.eat(')') {
+                Ok(v)
+            } else {
+                Err(self.malformed())
+            };
+        }
+        if signed {
             if self.eat('-') {
-                negative = !negative;
-            } else if !self.eat('+') {
-                break;
+                return Ok(negate(self.operand(false)?));
+            }
+            if self.eat('+') {
+                return self.operand(false);
             }
         }
-        let v = self.number()?;
-        Ok(if negative { negate(v) } else { v })
+        self.number()
     }
 
     fn number(&mut self) -> Result<Value> {

@@ -162,3 +162,156 @@ fn display_matches_python_repr_and_literals_parse_like_literal_eval() {
             .join("\n")
     );
 }
+
+/// One operand of the random literal grammar below: a number with random signs and
+/// parentheses around and inside the sign, some of them invalid in Python.
+fn random_operand(rng: &mut ChaCha8Rng) -> String {
+    const NUMBERS: &[&str] = &[
+        "0",
+        "7",
+        "00",
+        "0777",
+        "1_000",
+        "1__0",
+        "0x_1f",
+        "0b101",
+        "0o17",
+        "1.5",
+        "2e3",
+        "1e400",
+        ".5",
+        "5.",
+        "2j",
+        "1.5j",
+        "0j",
+        "1e400j",
+        "10000000000000000000000000000000000000001",
+        "True",
+        "'s'",
+        "x",
+    ];
+    const SIGNS: &[&str] = &["", "", "", "-", "+", "--", "+-", "- ", "-+", "+ "];
+    let mut s = NUMBERS[rng.gen_range(0..NUMBERS.len())].to_owned();
+    for _ in 0..rng.gen_range(0..3) {
+        s = if rng.gen_bool(0.5) {
+            format!("({s})")
+        } else {
+            format!("{}{s}", SIGNS[rng.gen_range(0..SIGNS.len())])
+        };
+    }
+    s
+}
+
+#[test]
+fn literal_syntax_edge_cases_parse_like_literal_eval() {
+    // repr(ast.literal_eval(text)) for signs, parentheses, `a+bj`, bare tuples and adjacent
+    // string literals: Python's value, or an error where Python raises one (ValueError or
+    // SyntaxError, which pymemory reports as ValueError; OverflowError exactly).
+    let seed: u64 = std::env::var("PYMEMORY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x1173);
+    eprintln!("literal syntax seed: {seed}");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut texts: Vec<String> = [
+        "--5",
+        "-(1)",
+        "(-1)+2j",
+        "(1)+(2j)",
+        "1+(-2j)",
+        "-(-1)",
+        "(1, 2)",
+        "((1,))",
+        "(1+2j)",
+        "-(1+2j)",
+        "(1+2j)+3j",
+        "'a' 'b'",
+        "b'a' b'b'",
+        "b'a' 'b'",
+        "'a' b'b'",
+        "1, 2",
+        "1,",
+        "1, 2,",
+        "1,,2",
+        ",",
+        "+-5",
+        "- 5",
+        "((((3))))",
+        "(1)",
+        "()",
+        "(,)",
+        "[1, (2), -(3)]",
+        "('a' 'b', 1)",
+        "-True",
+        "1-2j",
+        "-1-2j",
+        "1 + 2j",
+        "(-0.0)",
+        "-(0j)",
+        "1+2",
+        "2j+1",
+        "u'a' 'b'",
+        "rb'\\x' b'c'",
+        "(1)(2)",
+        "-(",
+        ")",
+        "1 2",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for _ in 0..3000 {
+        let mut t = random_operand(&mut rng);
+        if rng.gen_bool(0.3) {
+            t = format!(
+                "{t}{}{}",
+                ["+", "-", " + "][rng.gen_range(0..3)],
+                random_operand(&mut rng)
+            );
+        }
+        if rng.gen_bool(0.15) {
+            t = format!("{t}, {}", random_operand(&mut rng));
+        }
+        texts.push(t);
+    }
+    let cases: Vec<_> = texts
+        .iter()
+        .map(|t| json!({"op": "literal", "text": t}))
+        .collect();
+    let answers = run_oracle(&cases);
+    let (mut failures, mut accepted) = (Vec::new(), 0);
+    for (text, answer) in texts.iter().zip(&answers) {
+        let ours = Value::parse_literal(text);
+        match (answer["ok"].as_str(), &ours) {
+            (Some(want), Ok(v)) if v.to_string() == want => accepted += 1,
+            (None, Err(e)) => {
+                let kind = answer["err"][0].as_str().unwrap_or_default();
+                let want = if kind == "OverflowError" {
+                    "OverflowError"
+                } else {
+                    "ValueError"
+                };
+                if e.kind().python_name() != want {
+                    failures.push(format!("{text:?}: python {kind}, ours {e}"));
+                }
+            }
+            _ => failures.push(format!("{text:?}: python {answer}, ours {ours:?}")),
+        }
+    }
+    eprintln!(
+        "{} literals compared ({accepted} valid), {} mismatches",
+        texts.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "seed {seed}: {} mismatches:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(30)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
