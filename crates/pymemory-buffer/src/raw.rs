@@ -139,9 +139,6 @@ pub(crate) unsafe fn vec_init_with(
     v
 }
 
-/// Results at least this large ask for transparent huge pages (see [`advise_huge_pages`]).
-const HUGE_RESULT_BYTES: usize = 8 << 20;
-
 /// Asks Linux to back the allocation of `v` (a large result about to be filled, such as the
 /// `Value`s of a 10M-item `tolist`) with 2 MiB transparent huge pages.
 ///
@@ -149,11 +146,12 @@ const HUGE_RESULT_BYTES: usize = 8 << 20;
 /// releases to free, which is most of `tolist`'s time. The advice covers only the 2 MiB
 /// aligned pages inside the allocation, never a neighbour's memory, and changes no byte: the
 /// kernel may ignore it (THP disabled, no free huge page) and then nothing changes at all.
-/// Elsewhere, under Miri, and for results below [`HUGE_RESULT_BYTES`] it does nothing.
+/// Elsewhere, under Miri, and for results below 8 MiB it does nothing.
 pub(crate) fn advise_huge_pages<T>(v: &Vec<T>) {
     #[cfg(all(target_os = "linux", not(miri)))]
     {
         const HUGE_PAGE: usize = 2 << 20;
+        const HUGE_RESULT_BYTES: usize = 8 << 20;
         let bytes = v.capacity().saturating_mul(size_of::<T>());
         if bytes < HUGE_RESULT_BYTES {
             return;

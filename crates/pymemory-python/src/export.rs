@@ -41,8 +41,9 @@ impl<E: BufferExporter + Clone> DynExporter for E {
 /// The exporter is the caller's (it may keep clones and touch them without the GIL), so
 /// the object is bound to the thread that made it: other threads get `RuntimeError`,
 /// except that they may release its exports and drop it; those releases are honoured on
-/// the owner thread at its next call into a `RustBuffer`, its next `export`, or
-/// [`release_pending`](crate::release_pending).
+/// the owner thread at its next call into a `RustBuffer`, its next `export`,
+/// [`release_pending`](crate::release_pending), or its exit (after which a release leaks
+/// the exporter rather than drop it on the wrong thread).
 ///
 /// Python code on any thread may read and write the exported memory through its views
 /// (under the GIL). Rust code that keeps a clone of the exporter must therefore not write

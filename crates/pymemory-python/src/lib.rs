@@ -28,7 +28,7 @@
 //! Threads: `pymemory.memoryview` and `pymemory.array` objects are usable, releasable and
 //! droppable from any Python thread (the GIL guards them). A [`RustBuffer`] wraps the
 //! caller's exporter and is bound to the thread that called [`export`]; views of it that
-//! other threads release are honoured on that thread ([`release_pending`]).
+//! other threads release are honoured on that thread ([`release_pending`], or at its exit).
 
 // The state behind `pymemory.memoryview` and `pymemory.array` is guarded by the GIL (see
 // `local.rs`); PyO3 builds version-specific free-threaded modules even when abi3 is asked

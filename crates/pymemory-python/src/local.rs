@@ -15,13 +15,17 @@
 //!   detached). It is reached only on the thread that created it. What another thread must
 //!   drop (the object itself, or one of its buffer exports released there) is queued with
 //!   [`defer_drop`] and dropped on the owner thread's next call into a
-//!   `RustBuffer`, its next [`export`](crate::export), or [`release_pending`]: the release is recorded at once and honoured by the owner.
+//!   `RustBuffer`, its next [`export`](crate::export), [`release_pending`], or when the
+//!   owner thread exits: the release is recorded at once and honoured by the owner. What
+//!   is released after its owner thread has exited can no longer be dropped safely
+//!   anywhere (its `!Send` state belonged to that thread), so it is leaked, not queued.
 //!
 //! The thread identity is `PyThread_get_thread_ident()` (`pthread_self`): PyO3's
 //! `unsendable` check calls `std::thread::current()` per call, which costs more than an
 //! item access.
 
 use std::any::Any;
+use std::collections::HashSet;
 use std::ffi::c_ulong;
 use std::mem::ManuallyDrop;
 use std::sync::Mutex;
@@ -95,8 +99,10 @@ unsafe impl<T> Sync for Local<T> {}
 impl<T: 'static> Local<T> {
     /// Wraps `value`, owned by the calling thread.
     pub(crate) fn new(value: T) -> Local<T> {
+        let owner = thread_number();
+        watch_owner_exit(owner);
         Local {
-            owner: thread_number(),
+            owner,
             value: ManuallyDrop::new(value),
         }
     }
@@ -141,22 +147,91 @@ struct Pending {
 // `drain_pending`, which takes out only the entries whose owner is the calling thread.
 unsafe impl Send for Pending {}
 
-/// Values released on a thread other than their owner, waiting for it.
-static PENDING: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
-/// `PENDING.len()`, readable without the lock (the owner's fast check).
+/// Values released on a thread other than their owner, and the owners that have exited.
+struct Queue {
+    pending: Vec<Pending>,
+    /// Threads that created `Local`s and have exited (until a new thread reuses the id).
+    exited: Option<HashSet<c_ulong>>,
+    /// Values released after their owner exited: never dropped (their thread-bound state
+    /// died with the thread), kept here rather than forgotten so leak checkers see them
+    /// as still owned.
+    abandoned: Vec<Pending>,
+}
+
+static PENDING: Mutex<Queue> = Mutex::new(Queue {
+    pending: Vec::new(),
+    exited: None,
+    abandoned: Vec::new(),
+});
+/// `PENDING.pending.len()`, readable without the lock (the owner's fast check).
 static PENDING_LEN: AtomicUsize = AtomicUsize::new(0);
 
-/// Drops `value` now if the calling thread is `owner`, else queues it for the owner.
+fn queue() -> std::sync::MutexGuard<'static, Queue> {
+    PENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Drops `value` now if the calling thread is `owner`, else queues it for the owner, or
+/// leaks it if the owner has exited.
 pub(crate) fn defer_drop(owner: c_ulong, value: Box<dyn Any>) {
     if thread_number() == owner {
         drop(value);
         return;
     }
-    let mut queue = PENDING
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    queue.push(Pending { owner, value });
-    PENDING_LEN.store(queue.len(), Ordering::Release);
+    let mut queue = queue();
+    if queue.exited.as_ref().is_some_and(|e| e.contains(&owner)) {
+        queue.abandoned.push(Pending { owner, value });
+        return;
+    }
+    queue.pending.push(Pending { owner, value });
+    PENDING_LEN.store(queue.pending.len(), Ordering::Release);
+}
+
+/// On the thread's exit, drops what other threads released for it and records that it
+/// has gone, so later releases are leaked instead of waiting forever in the queue.
+struct ExitWatch;
+
+impl Drop for ExitWatch {
+    fn drop(&mut self) {
+        let me = thread_number();
+        let mine = {
+            let mut queue = queue();
+            queue.exited.get_or_insert_with(HashSet::new).insert(me);
+            take_owned_by(&mut queue, me)
+        };
+        for pending in mine {
+            // A panic here would abort the exiting thread: report it (the panic hook has
+            // printed it) and go on with the next value.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pending)));
+        }
+    }
+}
+
+thread_local! {
+    static EXIT_WATCH: ExitWatch = const { ExitWatch };
+}
+
+/// Arms the calling thread's [`ExitWatch`] (once per thread) and forgets any exited
+/// thread that had the same identity.
+fn watch_owner_exit(me: c_ulong) {
+    // `try_with` fails only while the thread is already tearing down its thread-locals.
+    if EXIT_WATCH.try_with(|_| ()).is_ok() {
+        let mut queue = queue();
+        if let Some(exited) = queue.exited.as_mut() {
+            exited.remove(&me);
+        }
+    }
+}
+
+/// Takes the queued values owned by `me` out of the queue.
+fn take_owned_by(queue: &mut Queue, me: c_ulong) -> Vec<Pending> {
+    let (mine, rest): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut queue.pending)
+        .into_iter()
+        .partition(|p| p.owner == me);
+    queue.pending = rest;
+    PENDING_LEN.store(queue.pending.len(), Ordering::Release);
+    mine
 }
 
 /// Drops the values other threads released for the calling thread (cheap when none).
@@ -170,17 +245,7 @@ pub(crate) fn drain_pending() {
 #[cold]
 fn drain_slow() {
     let me = thread_number();
-    let mine: Vec<Pending> = {
-        let mut queue = PENDING
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (mine, rest): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut *queue)
-            .into_iter()
-            .partition(|p| p.owner == me);
-        *queue = rest;
-        PENDING_LEN.store(queue.len(), Ordering::Release);
-        mine
-    };
+    let mine = take_owned_by(&mut queue(), me);
     // Dropped outside the lock: a drop may run arbitrary code (even release more views).
     drop(mine);
 }
@@ -243,4 +308,56 @@ mod tests {
     }
 
     struct Wrapper(#[expect(dead_code, reason = "moved only to be dropped")] Local<Rc<()>>);
+
+    /// Records, when dropped, which thread dropped it.
+    struct DropProbe(std::sync::mpsc::Sender<c_ulong>);
+
+    impl Drop for DropProbe {
+        fn drop(&mut self) {
+            let _ = self.0.send(thread_number());
+        }
+    }
+
+    struct ProbeWrapper(#[expect(dead_code, reason = "moved only to be dropped")] Local<DropProbe>);
+
+    fn queued_for(owner: c_ulong) -> usize {
+        queue().pending.iter().filter(|p| p.owner == owner).count()
+    }
+
+    /// A release queued for a thread is honoured on that thread when it exits; a release
+    /// after its exit is leaked, not queued forever.
+    #[test]
+    fn owner_exit_drains_its_queue_and_later_releases_are_not_queued() {
+        let (dropped_tx, dropped_rx) = std::sync::mpsc::channel();
+        let (local_tx, local_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let owner = std::thread::spawn(move || {
+            let me = thread_number();
+            for _ in 0..2 {
+                local_tx
+                    .send(ProbeWrapper(Local::new(DropProbe(dropped_tx.clone()))))
+                    .unwrap();
+            }
+            go_rx.recv().unwrap();
+            me
+        });
+        let (first, second) = (local_rx.recv().unwrap(), local_rx.recv().unwrap());
+        drop(first); // owner alive: queued for it
+        assert!(
+            dropped_rx.try_recv().is_err(),
+            "dropped on the wrong thread"
+        );
+        go_tx.send(()).unwrap();
+        let owner_id = owner.join().unwrap();
+        assert_eq!(
+            dropped_rx.recv().unwrap(),
+            owner_id,
+            "drained at the owner's exit"
+        );
+        assert_eq!(queued_for(owner_id), 0);
+        drop(second); // owner gone: leaked, not queued, never dropped here
+        assert_eq!(queued_for(owner_id), 0);
+        assert!(queue().abandoned.iter().any(|p| p.owner == owner_id));
+        assert!(dropped_rx.try_recv().is_err());
+    }
 }
