@@ -619,10 +619,11 @@ fn value_subscript(v: &Value, key: &Subscript) -> Result<Value> {
         Subscript::Single(Index::Int(i)) => {
             let j = if *i < 0 { i + n } else { *i };
             if j < 0 || j >= n {
-                return Err(index_error(if kind == "bytes" {
-                    "index out of range".to_owned()
-                } else {
-                    format!("{kind} index out of range")
+                return Err(index_error(match kind {
+                    "bytes" => "index out of range",
+                    "str" => "string index out of range",
+                    "tuple" => "tuple index out of range",
+                    _ => "list index out of range",
                 }));
             }
             Ok(items[j as usize].clone())
@@ -655,13 +656,17 @@ fn value_subscript(v: &Value, key: &Subscript) -> Result<Value> {
                 ),
             })
         }
-        _ => Err(type_error(format!(
-            "{kind} indices must be integers or slices, not {}",
-            match key {
+        _ => {
+            let key_type = match key {
                 Subscript::Tuple(_) => "tuple",
                 _ => "ellipsis",
-            }
-        ))),
+            };
+            Err(type_error(match kind {
+                "str" => format!("string indices must be integers, not '{key_type}'"),
+                "bytes" => format!("byte indices must be integers or slices, not {key_type}"),
+                _ => format!("{kind} indices must be integers or slices, not {key_type}"),
+            }))
+        }
     }
 }
 
@@ -1119,6 +1124,7 @@ impl MemoryView {
                 "memoryview: destination format must be a native single character format prefixed with an optional '@'",
             )
         };
+        pymemory_struct::encode_ascii(format)?;
         let (itemsize, dest_byte, codec) = match codec::native_char(format) {
             Some(c) => {
                 let size = codec::native_size(c).unwrap_or(1);

@@ -83,6 +83,6 @@ impl std::error::Error for Failure {}
 
 impl From<pymemory::structs::Error> for Failure {
     fn from(err: pymemory::structs::Error) -> Self {
-        Failure::new(err.kind().python_name(), err.message())
+        Failure::new(err.python_name(), err.message())
     }
 }

@@ -6,7 +6,7 @@ use pyo3::exceptions::{
 };
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyString, PyType};
 
 use pymemory_struct::{Error, ExceptionKind};
 
@@ -54,6 +54,17 @@ pub(crate) fn to_pyerr(py: Python<'_>, err: &Error) -> PyErr {
         ExceptionKind::NotImplementedError => PyNotImplementedError::new_err(msg),
         ExceptionKind::MemoryError => PyMemoryError::new_err(msg),
     }
+}
+
+/// [`to_pyerr`] for an error about the str argument `text`: a `UnicodeEncodeError` is
+/// Python's own, from `text.encode('ascii')` (its constructor needs the text and span).
+pub(crate) fn to_pyerr_for_text(py: Python<'_>, err: &Error, text: &Bound<'_, PyString>) -> PyErr {
+    if err.python_name() == "UnicodeEncodeError" {
+        if let Err(e) = text.call_method1("encode", ("ascii",)) {
+            return e;
+        }
+    }
+    to_pyerr(py, err)
 }
 
 /// `result.map_err(to_pyerr)` with the interpreter token at hand.

@@ -28,12 +28,26 @@ fn format_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
         return Ok(s.to_cow()?.into_owned());
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(b.as_bytes().iter().map(|&c| char::from(c)).collect());
+        // A non-ASCII byte is just a bad char to CPython (no encoding step for bytes):
+        // DEL, also never a format code, gives the same `struct.error`.
+        return Ok(b
+            .as_bytes()
+            .iter()
+            .map(|&c| if c.is_ascii() { char::from(c) } else { '\x7f' })
+            .collect());
     }
     Err(PyTypeError::new_err(format!(
         "Struct() argument 1 must be a str or bytes object, not {}",
         obj.get_type().name()?
     )))
+}
+
+/// Compiles `text`, the format argument `obj` as text; a str's encoding error is Python's.
+fn compile(py: Python<'_>, obj: &Bound<'_, PyAny>, text: &str) -> PyResult<RustStruct> {
+    RustStruct::new(text).map_err(|e| match obj.cast::<PyString>() {
+        Ok(s) => crate::errors::to_pyerr_for_text(py, &e, s),
+        Err(_) => crate::errors::to_pyerr(py, &e),
+    })
 }
 
 /// The compiled format for a format argument (through the cache).
@@ -42,7 +56,7 @@ fn cached(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<RustStruct> {
     if let Some(s) = CACHE.with_borrow(|c| c.get(&text).cloned()) {
         return Ok(s);
     }
-    let s = RustStruct::new(&text).py_err(py)?;
+    let s = compile(py, obj, &text)?;
     CACHE.with_borrow_mut(|c| {
         if c.len() >= MAX_CACHE {
             c.clear();
@@ -246,7 +260,7 @@ impl PyStruct {
     fn new(py: Python<'_>, format: &Bound<'_, PyAny>) -> PyResult<Self> {
         let text = format_text(format)?;
         Ok(PyStruct {
-            inner: RustStruct::new(&text).py_err(py)?,
+            inner: compile(py, format, &text)?,
         })
     }
 

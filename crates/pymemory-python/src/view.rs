@@ -452,12 +452,12 @@ impl PyMemoryView {
         order: Option<&str>,
     ) -> PyResult<Bound<'py, PyMemoryView>> {
         let s = self.st(py)?;
-        let Ok(format) = format.cast::<PyString>() else {
+        let Ok(format_str) = format.cast::<PyString>() else {
             return Err(PyTypeError::new_err(
                 "memoryview: format argument must be a string",
             ));
         };
-        let format = format.to_cow()?;
+        let format = format_str.to_cow()?;
         let shape: Option<Vec<isize>> = match shape {
             None => None,
             Some(s) if s.is_instance_of::<PyList>() || s.is_instance_of::<PyTuple>() => {
@@ -483,7 +483,7 @@ impl PyMemoryView {
             None => s.view.cast(&format, shape.as_deref()),
             Some(o) => s.view.cast_order(&format, shape.as_deref(), o),
         }
-        .py_err(py)?;
+        .map_err(|e| crate::errors::to_pyerr_for_text(py, &e, format_str))?;
         s.derived(py, v)
     }
 

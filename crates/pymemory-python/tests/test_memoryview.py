@@ -163,6 +163,18 @@ def test_random_conformance():
     assert cases > 50000 / 2
 
 
+def test_cast_to_non_ascii_format_raises_unicode_encode_error():
+    # memoryview(b).cast(fmt): UnicodeEncodeError, after the contiguity checks, as the builtin.
+    for fmt in ["\xe9", "B\u20ac\u20ac", "\U0001f600"]:
+        for make in (lambda v: v, lambda v: v[::2]):
+            with pytest.raises(Exception) as want:
+                make(memoryview(bytes(8))).cast(fmt)
+            with pytest.raises(Exception) as got:
+                make(pymemory.memoryview(bytes(8))).cast(fmt)
+            assert type(got.value) is type(want.value), (fmt, got.value, want.value)
+            assert got.value.args == want.value.args, fmt
+
+
 def test_released_and_context_manager():
     ba = bytearray(b"abc")
     with pymemory.memoryview(ba) as m:

@@ -116,6 +116,19 @@ def test_error_is_struct_error_subclass():
     assert pymemory.struct is pstruct
 
 
+def test_non_ascii_formats_raise_what_struct_raises():
+    # struct.calcsize(fmt) / struct.Struct(fmt) for str formats (UnicodeEncodeError naming
+    # the first non-ASCII run) and bytes formats (a bad char), exception type and args.
+    for fmt in ["\xe9", "i\xe9\xe9", "\u20acx", "\U0001f600", "T{\xe9}", b"\xe9", b"3\xe9", b"i\xff"]:
+        for call in (lambda m: m.calcsize(fmt), lambda m: m.Struct(fmt)):
+            with pytest.raises(Exception) as want:
+                call(struct)
+            with pytest.raises(Exception) as got:
+                call(pstruct)
+            assert isinstance(got.value, type(want.value)), (fmt, got.value, want.value)
+            assert got.value.args == want.value.args, fmt
+
+
 def test_pack_and_calcsize_conformance():
     rng = random.Random(SEED)
     cases = 0

@@ -61,6 +61,9 @@ pub struct Error {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ErrorInner {
     kind: ExceptionKind,
+    /// The Python subclass of `kind` actually raised (`UnicodeEncodeError` for a
+    /// `ValueError`), when CPython raises a narrower class than the kinds distinguish.
+    subclass: Option<&'static str>,
     message: String,
 }
 
@@ -70,9 +73,34 @@ impl Error {
         Error {
             inner: Box::new(ErrorInner {
                 kind,
+                subclass: None,
                 message: message.into(),
             }),
         }
+    }
+
+    /// Python's `UnicodeEncodeError` (a `ValueError`) for `text.encode('ascii')`, whose
+    /// first non-ASCII run starts at character `start` and ends before `end`.
+    pub(crate) fn unicode_encode(text: &str, start: usize, end: usize) -> Error {
+        let what = if end - start == 1 {
+            let code = text.chars().nth(start).map_or(0, u32::from);
+            let shown = if code <= 0xff {
+                format!("\\x{code:02x}")
+            } else if code <= 0xffff {
+                format!("\\u{code:04x}")
+            } else {
+                format!("\\U{code:08x}")
+            };
+            format!("character '{shown}' in position {start}")
+        } else {
+            format!("characters in position {start}-{}", end - 1)
+        };
+        let mut e = Error::new(
+            ExceptionKind::ValueError,
+            format!("'ascii' codec can't encode {what}: ordinal not in range(128)"),
+        );
+        e.inner.subclass = Some("UnicodeEncodeError");
+        e
     }
 
     /// A `struct.error` with `message`.
@@ -86,6 +114,22 @@ impl Error {
         self.inner.kind
     }
 
+    /// The name of the class Python raises: the kind's name, or the narrower subclass
+    /// where CPython raises one (`"UnicodeEncodeError"`, whose kind is `ValueError`).
+    ///
+    /// ```
+    /// use pymemory_struct::{ExceptionKind, calcsize};
+    /// let e = calcsize("i\u{e9}").unwrap_err();
+    /// assert_eq!(e.kind(), ExceptionKind::ValueError);
+    /// assert_eq!(e.python_name(), "UnicodeEncodeError");
+    /// ```
+    #[must_use]
+    pub fn python_name(&self) -> &'static str {
+        self.inner
+            .subclass
+            .unwrap_or_else(|| self.inner.kind.python_name())
+    }
+
     /// The message, without the exception name.
     #[must_use]
     pub fn message(&self) -> &str {
@@ -95,12 +139,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {}",
-            self.inner.kind.python_name(),
-            self.inner.message
-        )
+        write!(f, "{}: {}", self.python_name(), self.inner.message)
     }
 }
 

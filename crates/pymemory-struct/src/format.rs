@@ -600,26 +600,34 @@ fn nest(dims: &[usize], units: &mut impl Iterator<Item = Node>) -> Node {
     }
 }
 
-/// CPython turns a `str` format into ASCII bytes first; anything else is
-/// `UnicodeEncodeError` (a `ValueError`).
+/// Python's `text.encode('ascii')`, which CPython applies to every `str` format first.
+///
+/// # Errors
+/// `UnicodeEncodeError` (kind `ValueError`) naming the first run of non-ASCII characters,
+/// with CPython's message.
+///
+/// ```
+/// use pymemory_struct::encode_ascii;
+/// assert_eq!(encode_ascii("<i").unwrap(), b"<i");
+/// assert_eq!(
+///     encode_ascii("i\u{e9}\u{e9}").unwrap_err().to_string(),
+///     "UnicodeEncodeError: 'ascii' codec can't encode characters in position 1-2: \
+///      ordinal not in range(128)"
+/// );
+/// ```
+pub fn encode_ascii(text: &str) -> Result<&[u8]> {
+    let mut chars = text.chars().enumerate().skip_while(|(_, c)| c.is_ascii());
+    let Some((start, _)) = chars.next() else {
+        return Ok(text.as_bytes());
+    };
+    let end = chars
+        .find(|(_, c)| c.is_ascii())
+        .map_or(text.chars().count(), |(i, _)| i);
+    Err(Error::unicode_encode(text, start, end))
+}
+
 fn check_ascii(fmt: &str) -> Result<()> {
-    if let Some((pos, c)) = fmt.chars().enumerate().find(|&(_, c)| !c.is_ascii()) {
-        let code = u32::from(c);
-        let shown = if code <= 0xff {
-            format!("\\x{code:02x}")
-        } else if code <= 0xffff {
-            format!("\\u{code:04x}")
-        } else {
-            format!("\\U{code:08x}")
-        };
-        return Err(Error::new(
-            ExceptionKind::ValueError,
-            format!(
-                "'ascii' codec can't encode character '{shown}' in position {pos}: ordinal not in range(128)"
-            ),
-        ));
-    }
-    Ok(())
+    encode_ascii(fmt).map(|_| ())
 }
 
 impl Format {
@@ -772,7 +780,7 @@ mod tests {
         assert_eq!(err("i\0i"), "struct.error: embedded null character");
         assert_eq!(
             err("\u{e9}"),
-            "ValueError: 'ascii' codec can't encode character '\\xe9' in position 0: ordinal not in range(128)"
+            "UnicodeEncodeError: 'ascii' codec can't encode character '\\xe9' in position 0: ordinal not in range(128)"
         );
         assert_eq!(size("9223372036854775807x").unwrap(), isize::MAX as usize);
         assert_eq!(

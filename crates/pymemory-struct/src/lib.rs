@@ -47,7 +47,7 @@ mod value;
 
 pub use bigint::BigInt;
 pub use error::{Error, ExceptionKind, Result};
-pub use format::{ByteOrder, Dialect, Format, LayoutItem};
+pub use format::{ByteOrder, Dialect, Format, LayoutItem, encode_ascii};
 pub use module::{IterUnpack, Struct, calcsize, iter_unpack, pack, pack_into, unpack, unpack_from};
 pub use repr::float_repr;
 pub use value::Value;

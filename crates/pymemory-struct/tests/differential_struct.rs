@@ -73,7 +73,15 @@ fn gen_format(rng: &mut ChaCha8Rng) -> String {
     }
     match rng.gen_range(0..200) {
         0 => s.push('\0'),
-        1 => s.push('\u{e9}'),
+        1 => {
+            // A non-ASCII run (UnicodeEncodeError names its span), maybe then more text.
+            for _ in 0..rng.gen_range(1..4) {
+                s.push(['\u{e9}', '\u{20ac}', '\u{1f600}'][rng.gen_range(0..3)]);
+            }
+            if rng.gen_bool(0.5) {
+                s.push('i');
+            }
+        }
         2 => s.push(' '),
         _ => {}
     }
@@ -346,7 +354,7 @@ fn small_size(fmt: &str) -> Option<usize> {
 }
 
 fn err_json(e: &pymemory_struct::Error) -> Json {
-    json!({"err": [e.kind().python_name(), e.message()]})
+    json!({"err": [e.python_name(), e.message()]})
 }
 
 fn tuple_repr(values: Vec<Value>) -> String {

@@ -214,7 +214,7 @@ fn malformed_buffer_formats_are_struct_errors() {
         ),
         (
             "é",
-            "ValueError: 'ascii' codec can't encode character '\\xe9' in position 0: ordinal not in range(128)",
+            "UnicodeEncodeError: 'ascii' codec can't encode character '\\xe9' in position 0: ordinal not in range(128)",
         ),
     ] {
         assert_eq!(

@@ -31,7 +31,6 @@ def dec(v):
 
 def kind(e):
     if isinstance(e, struct.error): return "struct.error"
-    if isinstance(e, UnicodeEncodeError): return "ValueError"
     return type(e).__name__
 
 def run(case):
