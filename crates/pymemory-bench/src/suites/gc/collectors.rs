@@ -393,6 +393,16 @@ pub(crate) mod dump {
         fn collect() {
             dumpster::unsync::collect();
         }
+        fn auto(on: bool) {
+            fn never(_: &dumpster::unsync::CollectInfo) -> bool {
+                false
+            }
+            dumpster::unsync::set_collect_condition(if on {
+                dumpster::unsync::default_collect_condition
+            } else {
+                never
+            });
+        }
     }
 }
 
@@ -450,7 +460,7 @@ pub(crate) mod bacon {
     }
 }
 
-/// rust-cc 0.6 (automatic collection at its default settings).
+/// rust-cc 0.6 (automatic collection on by default; `config().set_auto_collect` switches it).
 pub(crate) mod rcc {
     use super::*;
     use rust_cc::{Cc, Finalize, Trace};
@@ -489,6 +499,10 @@ pub(crate) mod rcc {
         }
         fn collect() {
             rust_cc::collect_cycles();
+        }
+        fn auto(on: bool) {
+            rust_cc::config::config(|c| c.set_auto_collect(on))
+                .expect("rust-cc's configuration is not borrowed here");
         }
     }
 }

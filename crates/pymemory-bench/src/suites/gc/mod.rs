@@ -194,21 +194,19 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
         "#4: acyclic churn at most 1.3x `Rc<RefCell<T>>`",
     );
 
-    // 2. Two-node cycles, automatic collection off where the collector has a switch.
+    // 2. Two-node cycles, with every collector's automatic collection off (gcmodule and
+    // bacon_rajan_cc have none), then on (theirs stays off: the same work twice).
     let cyc = |auto: bool, step: &str| {
         ctx.progress.step(step);
-        let mut sides: Vec<SamplerK<'_, 2>> = if auto {
-            vec![on_worker(
-                &w.pm,
-                |n| collectors::cycles::<pm::C>(n, true),
-                pairs,
-            )]
+        let jobs = if auto {
+            per_collector!(w, 2, |C| |n| collectors::cycles::<C>(n, true))
         } else {
             per_collector!(w, 2, |C| |n| collectors::cycles::<C>(n, false))
-                .into_iter()
-                .map(|(wk, f)| on_worker(wk, f, pairs))
-                .collect()
         };
+        let mut sides: Vec<SamplerK<'_, 2>> = jobs
+            .into_iter()
+            .map(|(wk, f)| on_worker(wk, f, pairs))
+            .collect();
         let py_at = sides.len();
         if let Some(s) = py_sampler(py, format!("cycles {pairs} {}", u8::from(auto))) {
             sides.push(s);
@@ -220,16 +218,16 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
     let (m_on, py_on) = cyc(true, "gc: two-node cycles, automatic collection on");
     let pick =
         |m: &[Option<[f64; 2]>], k: usize, j: usize| m.get(k).copied().flatten().map(|v| v[j]);
-    let peers_of = |j: usize| (1..5).map(|k| pick(&m_off, k, j)).collect::<Vec<_>>();
+    let peers_of = |m: &[Option<[f64; 2]>], j: usize| {
+        (1..5).map(|k| pick(m, k, j)).collect::<Vec<_>>()
+    };
     let np = fmt_count(pairs as f64);
     gc_row(
         &mut t,
-        format!(
-            "{np} two-node cycles: create + collect (pymemory and CPython: automatic collection off)"
-        ),
+        format!("{np} two-node cycles: create + collect, automatic collection off"),
         pick(&m_off, 0, 0),
         pick(&m_off, py_off, 0),
-        peers_of(0),
+        peers_of(&m_off, 0),
     );
     for c in 1..6 {
         t.goal_vs(
@@ -239,25 +237,21 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
             "#4: two-node cycles faster than CPython and every peer (automatic collection off)",
         );
     }
-    // rust-cc has collected most cycles automatically before its final collect: its
-    // "collect alone" is not the same work (its total is in the row above).
-    let mut alone = peers_of(1);
-    alone[3] = None;
     gc_row(
         &mut t,
-        format!("{np} two-node cycles: the final `collect()` alone (rust-cc: see totals)"),
+        format!("{np} two-node cycles: the final `collect()` alone (automatic collection off)"),
         pick(&m_off, 0, 1),
         pick(&m_off, py_off, 1),
-        alone,
+        peers_of(&m_off, 1),
     );
     gc_row(
         &mut t,
         format!(
-            "{np} two-node cycles: create + collect, automatic collection on (peers: same runs as above)"
+            "{np} two-node cycles: create + collect, automatic collection on (gcmodule, bacon_rajan_cc: they have none)"
         ),
         pick(&m_on, 0, 0),
         pick(&m_on, py_on, 0),
-        peers_of(0),
+        peers_of(&m_on, 0),
     );
     for c in 1..6 {
         t.goal_vs(
@@ -509,8 +503,8 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
     }
     let mut mem = Table::new("memory", Kind::Bytes, "pymemory-gc", &names[1..]);
     if let Some((x, _)) = live_at[0] {
-        // Zero means the collector freed the cycles while they were being created
-        // (rust-cc's automatic collection), so there is no live heap to report.
+        // Below 1 kB per million objects means the cycles were freed while they were being
+        // created (automatic collection left on), so there is no live heap to report.
         let per_m = |k: usize| live_at[k].map(|(x, v)| v / x * 1e6).filter(|v| *v > 1e3);
         mem.row(
             format!(
@@ -526,10 +520,11 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
         notes.push(format!("CPython error: {e}"));
     }
     notes.push(
-        "dumpster and rust-cc collect automatically at their default settings (they cannot \
-         be switched off), so part of their collection work happens while creating: compare \
-         their create + collect totals, not the final collect alone. gcmodule and \
-         bacon_rajan_cc only collect when asked."
+        "Automatic collection: pymemory-gc (`gc::disable`), CPython (`gc.disable()`), dumpster \
+         (`set_collect_condition`) and rust-cc (`config().set_auto_collect`) are switched off \
+         for the rows and curves that say so, and for the pause and memory measurements; \
+         gcmodule and bacon_rajan_cc only collect when asked. The peers' workloads run every \
+         collector at its defaults."
             .into(),
     );
     // Live and peak bytes per object for pymemory-gc at the largest size <= 1M.
@@ -543,12 +538,9 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
         ))
     });
     notes.push(format!(
-        "Peak memory: rust-cc's automatic collection ran after almost every allocation in \
-         this workload (its adaptive threshold follows the live heap, which is empty here), \
-         so its peak is a few hundred bytes and its cycles never accumulate. pymemory-gc and \
-         gcmodule peak above their live heap during the final collection{}: the \
-         collector's working memory. CPython keeps its collection state in the object \
-         header, so its peak equals its live heap.",
+        "Peak memory: pymemory-gc and gcmodule peak above their live heap during the final \
+         collection{}: the collector's working memory. CPython keeps its collection state in \
+         the object header, so its peak equals its live heap.",
         per_object.unwrap_or_default()
     ));
     notes.push(
@@ -558,8 +550,6 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
          every tracked object)."
             .into(),
     );
-    // rust-cc's final collect finds what its automatic collections left: not comparable.
-    collect_curve.remove(5);
     let x_label = "objects in two-node cycles".to_string();
     Section {
         heading: "Reference counting and the cycle collector (issue #4)".into(),
