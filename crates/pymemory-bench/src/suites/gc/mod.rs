@@ -218,9 +218,8 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
     let (m_on, py_on) = cyc(true, "gc: two-node cycles, automatic collection on");
     let pick =
         |m: &[Option<[f64; 2]>], k: usize, j: usize| m.get(k).copied().flatten().map(|v| v[j]);
-    let peers_of = |m: &[Option<[f64; 2]>], j: usize| {
-        (1..5).map(|k| pick(m, k, j)).collect::<Vec<_>>()
-    };
+    let peers_of =
+        |m: &[Option<[f64; 2]>], j: usize| (1..5).map(|k| pick(m, k, j)).collect::<Vec<_>>();
     let np = fmt_count(pairs as f64);
     gc_row(
         &mut t,
