@@ -12,6 +12,7 @@ use pymemory_struct::Value;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
+use std::sync::OnceLock;
 
 fn random_float(rng: &mut ChaCha8Rng) -> f64 {
     match rng.gen_range(0..8) {
@@ -43,6 +44,32 @@ fn random_float(rng: &mut ChaCha8Rng) -> f64 {
     }
 }
 
+/// Python 3.11's Unicode 14 ranges, `[lo, hi]` inclusive: (unassigned, non-printable).
+fn unicode14() -> &'static (Vec<(u32, u32)>, Vec<(u32, u32)>) {
+    static RANGES: OnceLock<(Vec<(u32, u32)>, Vec<(u32, u32)>)> = OnceLock::new();
+    RANGES.get_or_init(|| {
+        let answer = run_oracle(&[json!({"op": "unicode_ranges"})]).remove(0);
+        let ranges = |key: &str| -> Vec<(u32, u32)> {
+            serde_json::from_value(answer["ok"][key].clone()).expect("oracle ranges")
+        };
+        assert_eq!(
+            answer["ok"]["version"], "14.0.0",
+            "the oracle is CPython 3.11"
+        );
+        (ranges("unassigned"), ranges("nonprintable"))
+    })
+}
+
+fn in_ranges(ranges: &[(u32, u32)], c: u32) -> bool {
+    let k = ranges.partition_point(|&(_, hi)| hi < c);
+    ranges.get(k).is_some_and(|&(lo, _)| lo <= c)
+}
+
+/// Whether our `repr` prints the non-ASCII `c` as itself (CPython: `c.isprintable()`).
+fn prints_as_itself(c: char) -> bool {
+    Value::Str(c.to_string()).to_string() == format!("'{c}'")
+}
+
 fn random_char(rng: &mut ChaCha8Rng) -> char {
     loop {
         let c = match rng.gen_range(0..6) {
@@ -55,9 +82,13 @@ fn random_char(rng: &mut ChaCha8Rng) -> char {
                 .get(rng.gen_range(0..8))
                 .unwrap_or(&b' ') as u32,
         };
-        if let Some(c) = char::from_u32(c) {
-            return c;
+        let Some(c) = char::from_u32(c) else { continue };
+        // Characters new in Unicode 15 and 16 print in 3.14 but not in the 3.11 oracle;
+        // `repr_printability_is_unicode_16` checks them instead.
+        if in_ranges(&unicode14().0, u32::from(c)) && prints_as_itself(c) {
+            continue;
         }
+        return c;
     }
 }
 
@@ -314,4 +345,57 @@ fn literal_syntax_edge_cases_parse_like_literal_eval() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+#[test]
+fn repr_printability_is_unicode_16() {
+    // repr(chr(c)) for every non-ASCII code point: CPython 3.14 escapes exactly the
+    // characters of category Other or Separator in Unicode 16.0.0. Where the 3.11 oracle's
+    // Unicode 14 assigns a character, its isprintable() must agree with ours; of the code
+    // points Unicode 14 leaves unassigned, exactly the 10,294 that Unicode 15 and 16
+    // assigned print (scripts/gen-printable.py counts them from unicodedata2 16.0.0).
+    let (unassigned, nonprintable) = unicode14();
+    let (mut checked, mut new_in_16, mut failures) = (0, 0, Vec::new());
+    for c in (0x80..=0x10ffff).filter_map(char::from_u32) {
+        let ours = prints_as_itself(c);
+        let code = u32::from(c);
+        if in_ranges(unassigned, code) {
+            new_in_16 += usize::from(ours);
+        } else {
+            checked += 1;
+            if ours == in_ranges(nonprintable, code) {
+                failures.push(format!("U+{code:04X}: ours printable = {ours}"));
+            }
+        }
+    }
+    // Named characters from Unicode 15.0 / 16.0, and code points still unassigned in 16.
+    for (c, name) in [
+        ('\u{897}', "ARABIC PEPET (16.0)"),
+        ('\u{1fae8}', "SHAKING FACE (15.0)"),
+        ('\u{1cc00}', "UP-POINTING GO-KART (16.0)"),
+        ('\u{31350}', "CJK UNIFIED IDEOGRAPH-31350 (15.0)"),
+    ] {
+        assert!(prints_as_itself(c), "{name} prints in 3.14");
+    }
+    for c in [
+        '\u{378}',
+        '\u{1faff}',
+        '\u{2ffff}',
+        '\u{50000}',
+        '\u{e0080}',
+        '\u{10ffff}',
+    ] {
+        assert!(
+            !prints_as_itself(c),
+            "U+{:04X} is unassigned in 16.0",
+            u32::from(c)
+        );
+    }
+    eprintln!("{checked} assigned code points compared with 3.11; {new_in_16} new in 15/16");
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures[..failures.len().min(20)].join("\n")
+    );
+    assert_eq!(new_in_16, 10_294);
 }

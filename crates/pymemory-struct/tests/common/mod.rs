@@ -77,6 +77,21 @@ def run(case):
     if op == "cmp":
         a, b = dec(case["a"]), dec(case["b"])
         return [a < b, a == b, a > b]
+    if op == "unicode_ranges":
+        # Inclusive ranges of code points whose category is Cn (unassigned) in this
+        # Python's Unicode database, and of those str.isprintable() rejects.
+        import unicodedata
+        out = {"unassigned": [], "nonprintable": [], "version": unicodedata.unidata_version}
+        for key, pred in (("unassigned", lambda c: unicodedata.category(chr(c)) == "Cn"),
+                          ("nonprintable", lambda c: not chr(c).isprintable())):
+            start = None
+            for c in range(0x110001):
+                if c <= 0x10FFFF and pred(c):
+                    start = c if start is None else start
+                elif start is not None:
+                    out[key].append([start, c - 1])
+                    start = None
+        return out
     if op == "literal":
         import ast
         return repr(ast.literal_eval(case["text"]))
