@@ -4,6 +4,7 @@
 //! traceback ends, so scripts can compare it with what Python would have raised.
 
 use std::fmt;
+use std::path::Path;
 
 /// A Python-style exception: the class name CPython would raise and its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +33,7 @@ impl Failure {
     }
 
     /// The error Python's `open()` raises for `path`, from the OS error.
-    pub(crate) fn from_io(err: &std::io::Error, path: &str) -> Self {
+    pub(crate) fn from_io(err: &std::io::Error, path: &Path) -> Self {
         use std::io::ErrorKind;
         let exception = match err.kind() {
             ErrorKind::NotFound => "FileNotFoundError",
@@ -42,8 +43,8 @@ impl Failure {
             _ => "OSError",
         };
         let message = match err.raw_os_error() {
-            Some(code) => format!("[Errno {code}] {}: {}", strerror(err), py_str_repr(path)),
-            None => format!("{err}: {}", py_str_repr(path)),
+            Some(code) => format!("[Errno {code}] {}: {}", strerror(err), path_repr(path)),
+            None => format!("{err}: {}", path_repr(path)),
         };
         Failure::new(exception, message)
     }
@@ -68,9 +69,40 @@ fn strerror(err: &std::io::Error) -> String {
     }
 }
 
-/// `repr()` of a Python str, enough for file names in messages.
-fn py_str_repr(s: &str) -> String {
-    pymemory::structs::Value::Str(s.to_string()).to_string()
+/// `repr(os.fsdecode(path))`, as Python's messages show a file name: bytes that are not
+/// UTF-8 become lone surrogates (`surrogateescape`), which `repr` shows as `\udcXX`.
+pub(crate) fn path_repr(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    #[cfg(not(unix))]
+    let lossy = path.to_string_lossy();
+    #[cfg(not(unix))]
+    let bytes = lossy.as_bytes();
+    let chunks = || bytes.utf8_chunks();
+    let has = |q: char| chunks().any(|c| c.valid().contains(q));
+    let quote = if has('\'') && !has('"') { '"' } else { '\'' };
+    let mut out = String::from(quote);
+    for chunk in chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\'' | '"' if c == quote => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '\'' | '"' => out.push(c),
+                _ => {
+                    // The repr of a one-character str other than a quote, without quotes.
+                    let one = pymemory::structs::Value::Str(c.to_string()).to_string();
+                    out.push_str(&one[1..one.len() - 1]);
+                }
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\udc{b:02x}"));
+        }
+    }
+    out.push(quote);
+    out
 }
 
 impl fmt::Display for Failure {

@@ -79,8 +79,7 @@ fn parse_shape(text: &str) -> Result<Shape, String> {
 
 /// Runs `pymemory view` and returns what it prints.
 pub(crate) fn run(args: &ViewArgs) -> Result<String, Failure> {
-    let path_text = args.file.to_string_lossy().into_owned();
-    let io_failure = |e: std::io::Error| Failure::from_io(&e, &path_text);
+    let io_failure = |e: std::io::Error| Failure::from_io(&e, &args.file);
 
     let metadata = std::fs::metadata(&args.file).map_err(io_failure)?;
     if metadata.is_dir() {
@@ -89,7 +88,7 @@ pub(crate) fn run(args: &ViewArgs) -> Result<String, Failure> {
             "IsADirectoryError",
             format!(
                 "[Errno 21] Is a directory: {}",
-                Value::Str(path_text.clone())
+                crate::failure::path_repr(&args.file)
             ),
         ));
     }
@@ -177,8 +176,8 @@ fn assign_all_or_nothing(
     // bytes, where only the pages written are copied and nothing reaches the file. Each
     // assignment either fails before writing or succeeds, and succeeds again on the same
     // bytes, so replaying a rehearsal that passed cannot fail halfway.
-    let rehearsal = MmapBuffer::open_private_range(path, start, len)
-        .map_err(|e| Failure::from_io(&e, &path.to_string_lossy()))?;
+    let rehearsal =
+        MmapBuffer::open_private_range(path, start, len).map_err(|e| Failure::from_io(&e, path))?;
     let rehearsal_view = typed_view(&rehearsal, args)?;
     for (key, value) in sets {
         assign(&rehearsal_view, key, value)?;

@@ -480,3 +480,43 @@ fn file_errors_are_pythons() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// File names that are not UTF-8 (or hold quotes): Python shows `repr(os.fsdecode(path))`,
+/// with `\udcXX` for each undecodable byte, in `open(path, 'rb')`'s error.
+#[test]
+fn file_names_that_are_not_utf8_are_shown_as_python_does() {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let dir = scratch_dir();
+    let base = dir.as_os_str().as_bytes().to_vec();
+    let names: [&[u8]; 5] = [
+        b"no\xffsuch",
+        b"a'b\xfe\"c",
+        b"\xc3\xa9\xe2\x82",
+        b"tab\tq'uote",
+        b"dir\xff'",
+    ];
+    let paths: Vec<std::ffi::OsString> = names
+        .iter()
+        .map(|n| std::ffi::OsString::from_vec([&base[..], b"/", n].concat()))
+        .collect();
+    std::fs::create_dir(&paths[4]).unwrap(); // IsADirectoryError
+    let hexes: Vec<String> = paths
+        .iter()
+        .map(|p| p.as_bytes().iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let script = format!(
+        "{PY_PRELUDE}\nimport os\nfor h in {hexes:?}:\n    try:\n        open(os.fsdecode(bytes.fromhex(h)), 'rb')\n        print('opened')\n    except Exception as e:\n        print(exc_line(e))\n"
+    );
+    let want = python(&script, "");
+    for (path, want) in paths.iter().zip(want.lines()) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pymemory"))
+            .arg("view")
+            .arg(path)
+            .output()
+            .expect("the pymemory binary runs");
+        assert_eq!(out.status.code(), Some(1), "{path:?}");
+        let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
+        assert_eq!(stderr.trim_end(), want, "{path:?}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
