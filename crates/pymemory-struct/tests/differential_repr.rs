@@ -44,12 +44,15 @@ fn random_float(rng: &mut ChaCha8Rng) -> f64 {
     }
 }
 
-/// Python 3.11's Unicode 14 ranges, `[lo, hi]` inclusive: (unassigned, non-printable).
-fn unicode14() -> &'static (Vec<(u32, u32)>, Vec<(u32, u32)>) {
-    static RANGES: OnceLock<(Vec<(u32, u32)>, Vec<(u32, u32)>)> = OnceLock::new();
+/// Sorted, disjoint, inclusive code point ranges.
+type Ranges = Vec<(u32, u32)>;
+
+/// Python 3.11's Unicode 14 ranges: (unassigned, non-printable).
+fn unicode14() -> &'static (Ranges, Ranges) {
+    static RANGES: OnceLock<(Ranges, Ranges)> = OnceLock::new();
     RANGES.get_or_init(|| {
         let answer = run_oracle(&[json!({"op": "unicode_ranges"})]).remove(0);
-        let ranges = |key: &str| -> Vec<(u32, u32)> {
+        let ranges = |key: &str| -> Ranges {
             serde_json::from_value(answer["ok"][key].clone()).expect("oracle ranges")
         };
         assert_eq!(
