@@ -27,6 +27,6 @@ run -p pymemory-buffer --test array_memoryview
 run -p pymemory-buffer --test hardening
 # pymemory-gc: the collector, finalizers, weak references, abuse and the model check.
 run -p pymemory-gc --lib
-run -p pymemory-gc --test test_gc --test test_finalization --test abuse --test model --test derive --test deep --test test_weakref
+run -p pymemory-gc --test test_gc --test test_finalization --test abuse --test model --test derive --test deep --test test_weakref --test fast_paths
 # pymemory-python: its raw-pointer helpers (the FFI into CPython itself cannot run under Miri).
 run -p pymemory-python --lib

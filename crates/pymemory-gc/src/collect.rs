@@ -15,6 +15,11 @@
 //! 7. mark every object still unreachable as cleared, then drop their values (which
 //!    breaks the cycles) and release the temporary references, freeing the memory.
 //!
+//! Steps 1-4 work on one buffer of the members kept between collections (step 3 only
+//! flags, step 4 splits); when no member has a pending finalizer or weak references
+//! (nothing can run user code before step 7), step 4 also flags the garbage cleared,
+//! so steps 5-6 and the separate flagging pass of step 7 are skipped.
+//!
 //! Why this cannot drop a value that is still borrowed (the `Trace` trait is safe):
 //! * only members whose type is exact (`Trace::EXACTNESS`, `VTable::exact`) are traced
 //!   in steps 2, 3 and 6 and in the weak-record pass of 5. Each edge they report is a
@@ -177,8 +182,6 @@ struct Parted {
     /// A panic from a `Trace` impl while marking (everything not yet proven unreachable
     /// was then kept).
     panic: Option<PanicPayload>,
-    any_finalizer: bool,
-    any_weak: bool,
 }
 
 /// Steps 2-4: subtract internal edges, then one pass in set order (CPython's
@@ -224,7 +227,6 @@ fn partition(set: &[NonNull<GcHeader>], old: *const Links) -> Result<Parted, Pan
         }
     }
     let mut unreachable = Vec::with_capacity(candidates.len());
-    let (mut any_finalizer, mut any_weak) = (false, false);
     for h in candidates {
         let d = hd(h);
         if d.links.set_word().is_none() {
@@ -235,17 +237,90 @@ fn partition(set: &[NonNull<GcHeader>], old: *const Links) -> Result<Parted, Pan
             survivors.push(h);
             continue;
         }
-        any_finalizer |= d.vtable.finalize.is_some() && !d.counts.has(FINALIZED | CLEARED);
-        any_weak |= d.counts.weak() > 0 || d.counts.has(HAS_CALLBACKS);
         unreachable.push(h);
     }
     Ok(Parted {
         survivors,
         unreachable,
         panic,
-        any_finalizer,
-        any_weak,
     })
+}
+
+/// The tracked header of a node of a generation list.
+fn node(p: *const Links) -> NonNull<GcHeader> {
+    debug_assert!(!p.is_null());
+    // SAFETY: callers pass list nodes other than the sentinel, which are tracked
+    // headers (`Links` is their first field, so the cast names the same allocation).
+    unsafe { NonNull::new_unchecked(p.cast_mut()) }.cast::<GcHeader>()
+}
+
+/// Step 2: subtracts the edges of every exact member from the `gc_refs` of its
+/// targets. `Err`: a panic in a `Trace` impl, or more edges than handles (a wrongly
+/// vouched impl); the caller abandons the collection.
+fn subtract(set: &[NonNull<GcHeader>]) -> Result<(), PanicPayload> {
+    let mut sub = Tracer::new(Mode::Subtract { error: false });
+    for &h in set {
+        trace(h, &mut sub)?;
+    }
+    if let Mode::Subtract { error: true } = sub.mode {
+        return Err(Box::new(
+            "pymemory_gc: a Trace impl vouched exact reported more references to an object than it has strong handles; collection abandoned",
+        ));
+    }
+    Ok(())
+}
+
+/// Step 3: flags `REACHABLE` every member with outside references and everything
+/// reachable from it (explicit stack, no recursion). Nothing moves. Returns the first
+/// panic of a `Trace` impl (marking stops there; the caller then keeps everything).
+fn mark(set: &[NonNull<GcHeader>]) -> Option<PanicPayload> {
+    let mut stack = Vec::new();
+    for &h in set {
+        let l = &hd(h).links;
+        let w = l.set_word().unwrap_or(0);
+        if w & REACHABLE != 0 || w >> 2 == 0 {
+            continue; // already marked, or no outside reference (yet)
+        }
+        l.set_set_word(w | REACHABLE);
+        stack.push(h);
+        while let Some(x) = stack.pop() {
+            let mut tracer = Tracer::new(Mode::Mark(&mut stack));
+            if let Err(p) = trace(x, &mut tracer) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Working buffers up to this many entries (8 bytes each) are always kept.
+const KEEP_WORK: usize = 1 << 14;
+
+/// The working buffer for a collection of `generation`: young collections and full
+/// ones keep separate buffers, so a young collection never writes into (or frees) the
+/// large, cold buffer of the last full collection.
+fn take_work(heap: &Heap, generation: usize) -> Vec<NonNull<GcHeader>> {
+    if generation < NUM_GENERATIONS - 1 {
+        heap.young_work.take()
+    } else {
+        heap.work.take()
+    }
+}
+
+/// Puts the (emptied) working buffer back for the next collection. A young
+/// collection's buffer is kept up to [`KEEP_WORK`] entries; a full collection (whose
+/// working set is the whole heap) keeps its buffer unless it is large and more than
+/// four times what it needed: at most a few words per object of the last full
+/// collection stay allocated.
+fn keep_work(heap: &Heap, generation: usize, mut work: Vec<NonNull<GcHeader>>, used: usize) {
+    work.clear();
+    if generation < NUM_GENERATIONS - 1 {
+        if work.capacity() <= KEEP_WORK {
+            heap.young_work.set(work);
+        }
+    } else if work.capacity() <= KEEP_WORK || work.capacity() / 4 <= used {
+        heap.work.set(work);
+    }
 }
 
 fn link(list: *const Links, h: NonNull<GcHeader>) {
@@ -278,14 +353,16 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
         // SAFETY: distinct live sentinels of well-formed lists.
         unsafe { raw::splice(heap.list(i), young) };
     }
-    // One pass over the list: collect the members, take the temporary reference and
-    // set gc_refs to the strong count before it.
-    let mut work = Vec::new();
+    // Step 1, one pass over the list: take the temporary reference, set gc_refs to the
+    // strong count before it, and note whether any member may need the general path
+    // (finalizer not run yet, weak references). The members go to the working buffer,
+    // which is kept between collections (no allocation, no page faults).
+    let mut work = take_work(heap, generation);
+    let (mut any_finalizer, mut any_weak) = (false, false);
     // SAFETY: `young` is a live sentinel of a well-formed list.
     let mut p = unsafe { raw::links(young) }.next.get();
     while !ptr::eq(p, young) {
-        // SAFETY: list nodes other than the sentinel are live tracked headers.
-        let h = unsafe { NonNull::new_unchecked(p.cast_mut()) }.cast::<GcHeader>();
+        let h = node(p);
         let d = hd(h);
         p = d.links.next.get();
         let refs = d.counts.strong() as usize;
@@ -293,39 +370,91 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
         d.links.next.set(ptr::null());
         d.links
             .set_set_word((refs.min(usize::MAX >> 2) << 2) | IN_SET);
+        any_finalizer |= d.vtable.finalize.is_some() && !d.counts.has(FINALIZED | CLEARED);
+        any_weak |= d.counts.weak() > 0 || d.counts.has(HAS_CALLBACKS);
         work.push(h);
     }
     // SAFETY: live sentinel; its nodes are now owned by `work`.
     unsafe { raw::links(young).init_sentinel() };
     let mut first: Option<PanicPayload> = None;
-    let parted = match partition(&work, old) {
-        Ok(p) => p,
-        Err(p) => {
-            // Abandon: everything survives where it was.
-            for &h in &work {
-                link(young, h);
-            }
-            release_all(&work, &mut first);
-            return (0, Some(p));
+
+    // Steps 2-3: subtract internal edges, then mark what is reachable from outside.
+    if let Err(p) = subtract(&work) {
+        // Abandon: everything survives where it was.
+        for &h in &work {
+            link(young, h);
         }
-    };
-    drop(work);
-    let Parted {
-        survivors,
-        mut unreachable,
-        panic: p,
-        any_finalizer,
-        any_weak,
-    } = parted;
-    first = first.or(p);
-    release_all(&survivors, &mut first);
-    let survivors = survivors.len();
+        release_all(&work, &mut first);
+        return (0, Some(p));
+    }
+    let mark_panic = mark(&work);
+    // Without finalizers, weak references or debug output to honour, nothing runs user
+    // code before the values are dropped: the split pass below can flag the garbage
+    // `CLEARED` at once (one pass less over the garbage).
+    let simple = !any_finalizer
+        && !any_weak
+        && mark_panic.is_none()
+        && heap.weak_callbacks.borrow().is_empty()
+        && heap.debug.get() & (DEBUG_SAVEALL | DEBUG_COLLECTABLE) == 0;
+
+    // Step 4, split: reachable members move to `old` (their temporary reference is
+    // dropped on the way when that cannot free them); unreachable ones are either
+    // flagged `CLEARED` and detached, and kept at the front of `work` for the drop pass
+    // (`simple`), or gathered for the general path. After a panic in a `Trace` impl
+    // while marking, everything survives.
+    let mut deferred = Vec::new();
+    let mut survivors = 0;
+    let mut unreachable = Vec::new();
+    let mut already_cleared = Vec::new();
+    let mut kept = 0;
+    for i in 0..work.len() {
+        let h = work[i];
+        let d = hd(h);
+        let w = d.links.set_word().unwrap_or(0);
+        if w & REACHABLE != 0 || mark_panic.is_some() {
+            link(old, h);
+            survivors += 1;
+            if d.counts.strong() > 1 {
+                d.counts.dec_strong();
+            } else {
+                deferred.push(h);
+            }
+        } else if simple {
+            // Detached: no longer tracked; dying handles skip the unlink.
+            d.links.prev.set(ptr::null());
+            if d.counts.has(CLEARED) {
+                already_cleared.push(h);
+            } else {
+                d.counts.set(CLEARED);
+                work[kept] = h;
+                kept += 1;
+            }
+        } else {
+            unreachable.push(h);
+        }
+    }
+    work.truncate(kept);
+    first = first.or(mark_panic);
+    release_all(&deferred, &mut first);
     // Objects now in the oldest generation (after a full collection: all of it).
     let mut moved_to_old = survivors;
     if generation == NUM_GENERATIONS - 2 {
         let p = &heap.long_lived_pending;
         p.set(p.get() + survivors);
     }
+
+    if simple {
+        // Step 7 for the simple case: every member of the garbage is flagged already.
+        let found = work.len() + already_cleared.len();
+        drop_garbage(&work, &already_cleared, &mut first);
+        if generation == NUM_GENERATIONS - 1 {
+            heap.long_lived_pending.set(0);
+            heap.long_lived_total.set(moved_to_old);
+        }
+        keep_work(heap, generation, work, found + survivors);
+        return (found, first);
+    }
+    keep_work(heap, generation, work, survivors + unreachable.len());
 
     if heap.debug.get() & DEBUG_COLLECTABLE != 0 {
         for &h in &unreachable {
@@ -413,19 +542,7 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
                 true
             }
         });
-        for &h in &unreachable {
-            let drop_value = hd(h).vtable.drop_value;
-            // SAFETY: live (temporary reference); the value was alive until now (not CLEARED
-            // before the pass above); CLEARED is set, so handles panic or give `None` now.
-            let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { drop_value(h) }));
-            if let Err(p) = r {
-                first.get_or_insert(p);
-            }
-            release_cleared(h, &mut first);
-        }
-        for &h in &already_cleared {
-            release_cleared(h, &mut first);
-        }
+        drop_garbage(&unreachable, &already_cleared, &mut first);
     }
 
     if generation == NUM_GENERATIONS - 1 {
@@ -433,6 +550,31 @@ fn run(heap: &Heap, generation: usize) -> (usize, Option<PanicPayload>) {
         heap.long_lived_total.set(moved_to_old);
     }
     (found, first)
+}
+
+/// Step 7, the end: drops the values of `cleared` (detached garbage, each flagged
+/// `CLEARED` while its value was still alive, before any of them was dropped), then lets
+/// go of the collector's temporary reference on each, and on `already_cleared` (garbage
+/// whose value an earlier collection dropped).
+fn drop_garbage(
+    cleared: &[NonNull<GcHeader>],
+    already_cleared: &[NonNull<GcHeader>],
+    first: &mut Option<PanicPayload>,
+) {
+    for &h in cleared {
+        let drop_value = hd(h).vtable.drop_value;
+        // SAFETY: live (temporary reference); the value was alive until it was flagged
+        // CLEARED (callers flag only values not CLEARED before), so it is dropped once, and
+        // handles now panic or give `None` instead of reaching it.
+        let r = panic::catch_unwind(AssertUnwindSafe(|| unsafe { drop_value(h) }));
+        if let Err(p) = r {
+            first.get_or_insert(p);
+        }
+        release_cleared(h, first);
+    }
+    for &h in already_cleared {
+        release_cleared(h, first);
+    }
 }
 
 /// Drops the collector's temporary reference on a detached object whose value was

@@ -33,12 +33,13 @@ impl<T: Trace + 'static> Gc<T> {
     #[inline]
     pub fn new(value: T) -> Gc<T> {
         if T::MAY_CONTAIN_GC {
-            let p = raw::alloc_tracked(value);
+            let heap = heap();
+            let p = raw::alloc_tracked(&heap.pools, value);
             let gc = Gc {
                 ptr: p,
                 _marker: PhantomData,
             };
-            heap().track_new(p.cast());
+            heap.track_new(p.cast());
             gc
         } else {
             Gc {

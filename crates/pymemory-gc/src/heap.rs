@@ -45,6 +45,12 @@ pub(crate) struct Heap {
     pub(crate) next_callback_id: Cell<u64>,
     pub(crate) weak_callbacks: RefCell<HashMap<usize, Vec<rc::Weak<WeakRecord>>>>,
     drop_depth: Cell<usize>,
+    /// The collector's working buffers (one entry per member of the collected set) of
+    /// full and of young collections, kept between collections; see `collect::keep_work`.
+    pub(crate) work: Cell<Vec<NonNull<GcHeader>>>,
+    pub(crate) young_work: Cell<Vec<NonNull<GcHeader>>>,
+    /// The small-block allocator of tracked boxes (see `pool.rs`).
+    pub(crate) pools: crate::pool::Pools,
     /// Singly linked (through `links.next`) queue of detached objects whose release was
     /// deferred because the nesting got too deep.
     trashcan: Cell<*const Links>,
@@ -93,6 +99,9 @@ fn free_heap_if_empty() {
         return;
     }
     HEAP.with(|c| c.set(ptr::null_mut()));
+    // No user code runs from here on; boxes still alive (dead objects waiting for a
+    // `Weak`) keep their pools, which are orphaned and freed with their last box.
+    h.pools.release_all();
     // SAFETY: no list node refers to the sentinels (all lists empty), nothing is being
     // collected or released, and the pointer was cleared so nothing reaches it again;
     // a later use on this thread lazily makes a new heap.
@@ -108,6 +117,16 @@ pub(crate) fn heap() -> &'static Heap {
     }
     // SAFETY: set once by `init_heap` from a leaked box, never freed.
     unsafe { &*p }
+}
+
+/// This thread's box pools, or `None` when the thread has no heap (any more): a box
+/// freed during thread exit after the heap is gone goes back to its orphaned pool.
+#[inline]
+pub(crate) fn pools() -> Option<&'static crate::pool::Pools> {
+    let p = HEAP.with(Cell::get);
+    // SAFETY: a non-null pointer was set by `init_heap` from a leaked box and is only
+    // freed after being reset to null (`free_heap_if_empty`).
+    (!p.is_null()).then(|| unsafe { &(*p).pools })
 }
 
 #[cold]
@@ -129,6 +148,9 @@ fn init_heap() -> &'static Heap {
         weak_callbacks: RefCell::new(HashMap::new()),
         drop_depth: Cell::new(0),
         trashcan: Cell::new(ptr::null()),
+        pools: crate::pool::Pools::new(),
+        work: Cell::new(Vec::new()),
+        young_work: Cell::new(Vec::new()),
     }));
     // SAFETY: just allocated; freed only by `free_heap_if_empty` through the raw
     // pointer kept in `HEAP` (which keeps the write permission `Box::from_raw` needs).
@@ -292,6 +314,24 @@ pub(crate) unsafe fn release_tracked_typed<T: Trace + 'static>(h: NonNull<GcHead
     // SAFETY: live per the contract.
     let hd = unsafe { raw::header(h) };
     if T::NEEDS_FINALIZE || hd.counts.has(HAS_CALLBACKS | CLEARED) || !hd.links.is_linked() {
+        if !T::NEEDS_FINALIZE
+            && hd.counts.has(CLEARED)
+            && !hd.counts.has(HAS_CALLBACKS)
+            && !hd.links.is_linked()
+        {
+            // Cleared by the collector (a member of garbage being dropped, reached from
+            // another member's value): the value is gone and the object detached, so
+            // only the memory is left (what `release_tracked` would do, minus its
+            // checks; no user code runs, so no trashcan depth is needed).
+            if hd.counts.weak() == 0 {
+                // SAFETY: strong 0, value dropped, detached, no weak handle: nothing
+                // refers to `h`; it is a `TrackedBox<T>` (contract).
+                unsafe { raw::dealloc_tracked::<T>(pools(), h) };
+            } else {
+                hd.counts.set(DEAD);
+            }
+            return;
+        }
         // SAFETY: same contract.
         return unsafe { release_tracked(h) };
     }
@@ -323,7 +363,7 @@ pub(crate) unsafe fn release_tracked_typed<T: Trace + 'static>(h: NonNull<GcHead
     if hd.counts.weak() == 0 {
         // SAFETY: no handle refers to `h`, its value is dropped and it is detached; it
         // is a `TrackedBox<T>` (contract).
-        unsafe { raw::dealloc_tracked::<T>(h) };
+        unsafe { raw::dealloc_tracked::<T>(Some(&heap.pools), h) };
     } else {
         hd.counts.set(DEAD);
     }

@@ -56,6 +56,15 @@
 //! `Weak<T>` two. Counts above `u32::MAX` strong (or 2^27 weak) handles abort, like
 //! `Rc` on overflow.
 //!
+//! Tracked objects of up to 256 bytes (header included, alignment at most 8) are
+//! allocated from per-thread 16 KiB pools, like CPython's pymalloc: no allocator header
+//! per object (a 24-byte value takes 56 bytes in all), no lock, and a pool goes back to
+//! the global allocator once its last object is freed (a few empty pools are kept for
+//! reuse: at most 256 KiB per thread, plus one partly used pool per size). A collection
+//! uses one working buffer of 8 bytes per examined object, kept for the next
+//! collection (a full collection gives it back when it is more than four times too
+//! large).
+//!
 //! # Safety model
 //!
 //! No use of the safe API, including a wrong hand-written [`Trace`] impl (missing
@@ -105,6 +114,7 @@ mod collect;
 mod gc;
 mod heap;
 mod module;
+mod pool;
 mod raw;
 mod trace;
 mod weak;

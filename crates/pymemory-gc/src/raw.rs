@@ -1,7 +1,8 @@
 //! Object layout, allocation and the intrusive generation lists.
 //!
 //! Every raw pointer operation on object memory lives here (plus the clearly marked
-//! pointer walks of `collect.rs`), so the unsafe surface stays small.
+//! pointer walks of `collect.rs` and the small-block allocator of `pool.rs`, which
+//! provides the memory of most tracked boxes), so the unsafe surface stays small.
 //!
 //! ```text
 //!  tracked object (T::MAY_CONTAIN_GC)          untracked object
@@ -18,12 +19,14 @@
 //! 32 bytes of header for tracked objects (CPython: 16-byte GC head + 16-byte object
 //! head), 8 bytes for untracked ones (plus padding when `T` is aligned above 8).
 
+use std::alloc::Layout;
 use std::any::TypeId;
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::ptr::{self, NonNull};
 
 use crate::Trace;
+use crate::pool::{self, Pools};
 use crate::trace::Tracer;
 
 /// Flag: `finalize` has run (PEP 442: at most once).
@@ -238,34 +241,72 @@ impl<T: Trace + 'static> TrackedBox<T> {
     /// `h` came from `alloc_tracked::<T>`, its value was dropped, it is unlinked and no
     /// handle (strong or weak) refers to it any more.
     unsafe fn dealloc_erased(h: NonNull<GcHeader>) {
-        // SAFETY: allocated by `Box::into_raw` in `alloc_tracked` with this exact type;
-        // the value is `ManuallyDrop`, so only memory is freed.
-        drop(unsafe { Box::from_raw(h.as_ptr().cast::<TrackedBox<T>>()) });
+        // SAFETY: the caller's guarantee is `dealloc_tracked`'s contract.
+        unsafe { dealloc_tracked::<T>(crate::heap::pools(), h) }
     }
 }
 
-/// Allocates a tracked object with strong count 1, not yet linked.
-pub(crate) fn alloc_tracked<T: Trace + 'static>(value: T) -> NonNull<u8> {
-    let b = Box::new(TrackedBox {
-        header: GcHeader {
-            links: Links::new(),
-            vtable: TrackedBox::<T>::VTABLE,
-            counts: Counts::new(),
-        },
-        value: ManuallyDrop::new(value),
-    });
-    NonNull::from(Box::leak(b)).cast()
+/// Whether boxes of `TrackedBox<T>` come from the per-thread pools (a constant per
+/// type): alignment at most 8 and at most [`pool::MAX_BLOCK`] bytes.
+const fn pooled<T>() -> bool {
+    align_of::<TrackedBox<T>>() == 8 && size_of::<TrackedBox<T>>() <= pool::MAX_BLOCK
 }
 
-/// Frees a tracked allocation of a known type.
+/// Allocates a tracked object with strong count 1, not yet linked: from this thread's
+/// `pools` (see `pool.rs`) for the usual small types, else from the global allocator.
+#[inline]
+pub(crate) fn alloc_tracked<T: Trace + 'static>(pools: &Pools, value: T) -> NonNull<u8> {
+    let layout = Layout::new::<TrackedBox<T>>();
+    let p: *mut TrackedBox<T> = if pooled::<T>() {
+        pools.alloc(layout.size()).cast()
+    } else {
+        // SAFETY: `layout` has a non-zero size (the header alone is 32 bytes).
+        let p = unsafe { std::alloc::alloc(layout) };
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        p.cast()
+    };
+    // SAFETY: `p` is an unused, non-null block with the size and alignment of
+    // `TrackedBox<T>` (a pool block of exactly its size, aligned 8, or a fresh
+    // allocation of its layout).
+    unsafe {
+        p.write(TrackedBox {
+            header: GcHeader {
+                links: Links::new(),
+                vtable: TrackedBox::<T>::VTABLE,
+                counts: Counts::new(),
+            },
+            value: ManuallyDrop::new(value),
+        });
+        NonNull::new_unchecked(p).cast()
+    }
+}
+
+/// Frees a tracked allocation of a known type: back to this thread's `pools` (or, when
+/// the thread has no heap any more, to its orphaned pool), or to the global allocator.
 ///
 /// # Safety
-/// As for `TrackedBox::<T>::dealloc_erased`: `h` came from `alloc_tracked::<T>`, its
-/// value was dropped, it is unlinked and no handle refers to it any more.
+/// As for `TrackedBox::<T>::dealloc_erased`: `h` came from `alloc_tracked::<T>` on this
+/// thread, its value was dropped, it is unlinked and no handle refers to it any more.
 #[inline]
-pub(crate) unsafe fn dealloc_tracked<T: Trace + 'static>(h: NonNull<GcHeader>) {
-    // SAFETY: see the function contract; the value field is `ManuallyDrop`.
-    drop(unsafe { Box::from_raw(h.as_ptr().cast::<TrackedBox<T>>()) });
+pub(crate) unsafe fn dealloc_tracked<T: Trace + 'static>(
+    pools: Option<&Pools>,
+    h: NonNull<GcHeader>,
+) {
+    let b = h.as_ptr().cast::<u8>();
+    if pooled::<T>() {
+        match pools {
+            // SAFETY: a pool block of this thread, unused from now on (contract).
+            Some(pools) => unsafe { pools.free(b) },
+            // SAFETY: as above; without a heap its pool was orphaned at heap release.
+            None => unsafe { pool::free_orphan(b) },
+        }
+    } else {
+        // SAFETY: allocated by `alloc_tracked::<T>` with this layout (contract); the
+        // value field is `ManuallyDrop`, so only memory is freed.
+        unsafe { std::alloc::dealloc(b, Layout::new::<TrackedBox<T>>()) }
+    }
 }
 
 /// Allocates an untracked object with strong count 1.
@@ -464,4 +505,75 @@ pub(crate) unsafe fn list_len(list: *const Links) -> usize {
         }
     }
     n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value stored as a tracked object (`MAY_CONTAIN_GC` keeps its default `true`).
+    struct Tracked<T>(T);
+    impl<T> crate::Finalize for Tracked<T> {}
+    impl<T: 'static> Trace for Tracked<T> {
+        fn trace(&self, _: &mut Tracer<'_>) {}
+    }
+
+    /// The value of a live `TrackedBox<Tracked<T>>`.
+    fn get<'a, T: 'static>(p: NonNull<u8>) -> &'a T {
+        // SAFETY: callers pass a box allocated and initialised by `alloc_tracked`.
+        unsafe { &(*value_ptr::<Tracked<T>>(p)).0 }
+    }
+
+    /// Frees a box allocated by `alloc_tracked::<T>` whose value is alive.
+    fn free<T: Trace + 'static>(pools: &Pools, p: NonNull<u8>) {
+        // SAFETY: `p` came from `alloc_tracked::<T>` in this test, is not linked, and no
+        // handle refers to it; the value is dropped exactly once, then the memory freed.
+        unsafe {
+            drop_tracked_value::<T>(p.cast());
+            dealloc_tracked::<T>(Some(pools), p.cast());
+        }
+    }
+
+    #[test]
+    fn freed_boxes_are_reused_by_values_of_the_same_size() {
+        let pools = Pools::new();
+        let a = alloc_tracked(&pools, Tracked(1u64));
+        free::<Tracked<u64>>(&pools, a);
+        let b = alloc_tracked(&pools, Tracked(2u64));
+        assert_eq!(a, b, "LIFO reuse of a box of the same size");
+        assert_eq!(*get::<u64>(b), 2);
+        let boxes: Vec<NonNull<u8>> = (0..2000u64)
+            .map(|i| alloc_tracked(&pools, Tracked(i)))
+            .collect();
+        for (i, &p) in boxes.iter().enumerate() {
+            assert_eq!(*get::<u64>(p), i as u64);
+        }
+        for p in boxes {
+            free::<Tracked<u64>>(&pools, p);
+        }
+        // A value needing a drop, in a box of the same size as `Tracked<[u64; 3]>`.
+        let s = alloc_tracked(&pools, Tracked(String::from("reused")));
+        free::<Tracked<String>>(&pools, s);
+        let t = alloc_tracked(&pools, Tracked(String::from("again")));
+        assert_eq!(s, t);
+        assert_eq!(get::<String>(t), "again");
+        free::<Tracked<String>>(&pools, t);
+        free::<Tracked<u64>>(&pools, b);
+        pools.release_all();
+    }
+
+    #[test]
+    fn over_aligned_and_large_boxes_use_the_global_allocator() {
+        #[repr(align(32))]
+        struct Aligned(#[allow(dead_code)] u8);
+        let pools = Pools::new();
+        let a = alloc_tracked(&pools, Tracked(Aligned(1)));
+        assert_eq!(a.as_ptr().addr() % 32, 0);
+        free::<Tracked<Aligned>>(&pools, a);
+        let big = alloc_tracked(&pools, Tracked([7u64; 64]));
+        assert_eq!(get::<[u64; 64]>(big)[63], 7);
+        free::<Tracked<[u64; 64]>>(&pools, big);
+        assert_eq!(pools.counts(size_of::<TrackedBox<Tracked<u64>>>()), (0, 0));
+        pools.release_all();
+    }
 }
