@@ -163,13 +163,10 @@ pub(crate) fn advise_huge_pages<T>(v: &Vec<T>) {
             return;
         }
         let start = base.wrapping_add(skip).cast_mut().cast::<libc::c_void>();
-        // SAFETY: `start..start+len` lies inside the live allocation of `v` (`skip + len <=
-        // bytes`), which is mapped memory the caller owns; MADV_HUGEPAGE only marks that
-        // range eligible for huge pages and never changes its contents or validity. The
-        // return value is ignored on purpose: the advice is a hint.
-        unsafe {
-            libc::madvise(start, len, libc::MADV_HUGEPAGE);
-        }
+        // The return value is ignored on purpose: the advice is a hint.
+        // SAFETY: `start..start+len` is inside `v`'s live allocation (`skip + len <= bytes`);
+        // MADV_HUGEPAGE changes neither the contents nor the validity of that memory.
+        unsafe { libc::madvise(start, len, libc::MADV_HUGEPAGE) };
     }
     #[cfg(not(all(target_os = "linux", not(miri))))]
     let _ = v;
