@@ -15,11 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value as Json, json};
 
 fn seed() -> u64 {
-    std::env::var("PYMEMORY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_2026)
-        ^ 0xb16
+    common::seed(0x5eed_2026) ^ 0xb16
 }
 
 fn digits(rng: &mut ChaCha8Rng, alphabet: &[u8], n: usize, underscores: bool) -> String {

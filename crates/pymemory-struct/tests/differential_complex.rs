@@ -25,10 +25,7 @@ fn float(rng: &mut ChaCha8Rng) -> f64 {
 
 #[test]
 fn complex_codes_match_their_float_pair_translation() {
-    let seed: u64 = std::env::var("PYMEMORY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0xc0de);
+    let seed: u64 = common::seed(0xc0de);
     eprintln!("complex differential seed: {seed}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut cases = Vec::new();

@@ -69,10 +69,7 @@ fn record(rng: &mut ChaCha8Rng, depth: u32, names: &mut u32) -> String {
 #[test]
 #[ignore = "needs numpy in python3 (pip install numpy); run with --ignored"]
 fn buffer_formats_decode_like_numpy() {
-    let seed: u64 = std::env::var("PYMEMORY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x3118);
+    let seed: u64 = common::seed(0x3118);
     eprintln!("numpy differential seed: {seed}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut cases = Vec::new();

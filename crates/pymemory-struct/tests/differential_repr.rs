@@ -145,10 +145,7 @@ fn random_value(rng: &mut ChaCha8Rng, depth: u32) -> Value {
 
 #[test]
 fn display_matches_python_repr_and_literals_parse_like_literal_eval() {
-    let seed: u64 = std::env::var("PYMEMORY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x2e9e);
+    let seed: u64 = common::seed(0x2e9e);
     eprintln!("repr differential seed: {seed}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let values: Vec<Value> = (0..8000).map(|_| random_value(&mut rng, 0)).collect();
@@ -241,10 +238,7 @@ fn literal_syntax_edge_cases_parse_like_literal_eval() {
     // repr(ast.literal_eval(text)) for signs, parentheses, `a+bj`, bare tuples and adjacent
     // string literals: Python's value, or an error where Python raises one (ValueError or
     // SyntaxError, which pymemory reports as ValueError; OverflowError exactly).
-    let seed: u64 = std::env::var("PYMEMORY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x1173);
+    let seed: u64 = common::seed(0x1173);
     eprintln!("literal syntax seed: {seed}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut texts: Vec<String> = [

@@ -21,11 +21,9 @@ use serde_json::{Value as Json, json};
 const VALID: &[u8] = b"xcbB?hHiIlLqQnNefdspP";
 const INVALID: &[u8] = b"TZgOuw&{}()y:!<j";
 
-fn seed() -> u64 {
-    std::env::var("PYMEMORY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_2026)
+/// The base seed; each test mixes in its own salt.
+fn base_seed() -> u64 {
+    common::seed(0x5eed_2026)
 }
 
 fn gen_format(rng: &mut ChaCha8Rng) -> String {
@@ -534,7 +532,7 @@ fn same(case: &Json, ours: &Json, theirs: &Json) -> (bool, bool) {
 }
 
 fn run_ops(ops: &[&str], per_op: usize, salt: u64) -> usize {
-    let seed = seed() ^ salt;
+    let seed = base_seed() ^ salt;
     eprintln!("differential seed: {seed} (set PYMEMORY_SEED to change the base seed)");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut cases = Vec::new();
@@ -604,7 +602,7 @@ fn pack_into_matches_cpython() {
 /// double range, `int too large to convert` when `e`/`f` overflow), `?` packs True.
 #[test]
 fn huge_ints_match_cpython() {
-    let seed = seed() ^ 6;
+    let seed = base_seed() ^ 6;
     eprintln!("huge int seed: {seed}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let codes = "bBhHiIlLqQnNPefd?";
@@ -667,7 +665,7 @@ fn huge_ints_match_cpython() {
 /// the half/single rounding boundaries: exact round-half-even and the overflow edge.
 #[test]
 fn float_rounding_matches_cpython() {
-    let seed = seed() ^ 5;
+    let seed = base_seed() ^ 5;
     eprintln!("float rounding seed: {seed}");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut cases = Vec::new();

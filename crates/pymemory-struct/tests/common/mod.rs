@@ -108,6 +108,15 @@ for line in sys.stdin:
 sys.stdout.flush()
 "#;
 
+/// The seed of a differential test's generator: `PYMEMORY_SEED` when set (to replay or
+/// vary a run), else the test's own `default`.
+pub fn seed(default: u64) -> u64 {
+    std::env::var("PYMEMORY_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Runs every case through one python3 process and returns its answers in order.
 ///
 /// Panics loudly when python3 is missing: the differential tests must never pass
