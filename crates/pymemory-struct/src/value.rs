@@ -118,6 +118,7 @@ impl Value {
             src: text,
             pos: 0,
             depth: 0,
+            no_number_before: 0,
         };
         let mut value = parser.expr()?;
         parser.skip_ws();
@@ -176,6 +177,8 @@ struct Parser<'a> {
     src: &'a str,
     pos: usize,
     depth: usize,
+    /// No parenthesised number starts before this byte (see `number_in_parens_ahead`).
+    no_number_before: usize,
 }
 
 impl Parser<'_> {
@@ -232,8 +235,10 @@ impl Parser<'_> {
                 // Parentheses vanish in Python's syntax tree: `(1)+2j` and `(-1)` are
                 // numbers, `(1, 2)` is a tuple. Try the number first, then the sequence.
                 let (pos, depth) = (self.pos, self.depth);
-                if let Ok(v) = self.arithmetic() {
-                    return Ok(v);
+                if self.number_in_parens_ahead() {
+                    if let Ok(v) = self.arithmetic() {
+                        return Ok(v);
+                    }
                 }
                 (self.pos, self.depth) = (pos + 1, depth);
                 self.sequence(')', true)
@@ -261,6 +266,45 @@ impl Parser<'_> {
                 self.arithmetic()
             }
         }
+    }
+
+    /// Whether the parentheses at the cursor open (through more parentheses, spaces and
+    /// signs) something that starts like a number: only then is it worth trying to parse
+    /// a parenthesised number before a tuple (a failed try costs an error message).
+    ///
+    /// A `false` holds for every later start inside the same run of parentheses (each one
+    /// opened counts as depth there), so it is remembered: `((((...` is scanned once.
+    fn number_in_parens_ahead(&mut self) -> bool {
+        if self.pos < self.no_number_before {
+            return false;
+        }
+        let mut open = 0;
+        for (i, c) in self.rest().char_indices() {
+            let verdict = match c {
+                '(' => {
+                    open += 1;
+                    if self.depth + open > MAX_DEPTH {
+                        Some(false)
+                    } else {
+                        None
+                    }
+                }
+                ' ' | '\t' | '\n' | '\r' | '\x0c' | '+' | '-' => None,
+                '0'..='9' | '.' => Some(true),
+                _ => {
+                    let word = self.rest()[i..].get(..3).unwrap_or_default();
+                    Some(word.eq_ignore_ascii_case("inf") || word.eq_ignore_ascii_case("nan"))
+                }
+            };
+            if let Some(v) = verdict {
+                if !v {
+                    self.no_number_before = self.pos + i;
+                }
+                return v;
+            }
+        }
+        self.no_number_before = self.src.len();
+        false
     }
 
     /// The rest of a tuple written without parentheses (`1, 2` or `1,`), after its first
