@@ -317,6 +317,12 @@ pub(crate) fn render(run: &Run<'_>) -> String {
         let _ = writeln!(s);
     };
     let _ = writeln!(s, "### Goals set by the issues\n");
+    let _ = writeln!(
+        s,
+        "A \"no slower than\" goal also counts as met on a tie: a ratio at most {:.2} below 1, \
+         the spread between repeated runs of identical work on this machine (and it says so).\n",
+        crate::report::NO_SLOWER_NOISE
+    );
     for t in &tables {
         for g in &t.goals {
             let Some((met, measured)) = g.check(t) else {
