@@ -191,15 +191,7 @@ struct Parted {
 /// later member reaches are the unreachable ones. `Err`: subtraction failed (a panic in
 /// a `Trace` impl, or more edges than handles), nothing was moved.
 fn partition(set: &[NonNull<GcHeader>], old: *const Links) -> Result<Parted, PanicPayload> {
-    let mut sub = Tracer::new(Mode::Subtract { error: false });
-    for &h in set {
-        trace(h, &mut sub)?;
-    }
-    if let Mode::Subtract { error: true } = sub.mode {
-        return Err(Box::new(
-            "pymemory_gc: a Trace impl vouched exact reported more references to an object than it has strong handles; collection abandoned",
-        ));
-    }
+    subtract(set)?;
     let mut survivors = Vec::new();
     let mut candidates = Vec::new();
     let mut stack = Vec::new();
