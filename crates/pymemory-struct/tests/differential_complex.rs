@@ -113,14 +113,5 @@ fn complex_codes_match_their_float_pair_translation() {
         }
     }
     eprintln!("{} F/D cases, {} mismatches", cases.len(), failures.len());
-    assert!(
-        failures.is_empty(),
-        "seed {seed}:\n{}",
-        failures
-            .iter()
-            .take(15)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    common::assert_no_mismatches(seed, &failures);
 }

@@ -95,14 +95,5 @@ fn buffer_formats_decode_like_numpy() {
         }
     }
     eprintln!("{} numpy cases, {} mismatches", cases.len(), failures.len());
-    assert!(
-        failures.is_empty(),
-        "seed {seed}:\n{}",
-        failures
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    common::assert_no_mismatches(seed, &failures);
 }

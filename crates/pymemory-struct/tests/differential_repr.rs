@@ -181,17 +181,7 @@ fn display_matches_python_repr_and_literals_parse_like_literal_eval() {
         literal_cases.len(),
         failures.len()
     );
-    assert!(
-        failures.is_empty(),
-        "seed {seed}: {} mismatches:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    common::assert_no_mismatches(seed, &failures);
 }
 
 /// One operand of the random literal grammar below: a number with random signs and
@@ -331,17 +321,7 @@ fn literal_syntax_edge_cases_parse_like_literal_eval() {
         texts.len(),
         failures.len()
     );
-    assert!(
-        failures.is_empty(),
-        "seed {seed}: {} mismatches:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(30)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    common::assert_no_mismatches(seed, &failures);
 }
 
 #[test]

@@ -561,17 +561,7 @@ fn run_ops(ops: &[&str], per_op: usize, salt: u64) -> usize {
         normalised,
         failures.len()
     );
-    assert!(
-        failures.is_empty(),
-        "seed {seed}: {} mismatches with CPython, first ones:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(15)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    common::assert_no_mismatches(seed, &failures);
     cases.len()
 }
 
@@ -648,17 +638,7 @@ fn huge_ints_match_cpython() {
         failures.len()
     );
     assert!(ok > 500, "too few successful cases: {ok}");
-    assert!(
-        failures.is_empty(),
-        "seed {seed}: {} mismatches:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(15)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    common::assert_no_mismatches(seed, &failures);
 }
 
 /// `struct.pack('<e', x)` and `struct.pack('<f', x)` for 20,000 doubles chosen around

@@ -117,6 +117,17 @@ pub fn seed(default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Fails the test when `failures` is not empty, naming the seed to replay
+/// (`PYMEMORY_SEED`), the number of mismatches and the first ones.
+pub fn assert_no_mismatches(seed: u64, failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "seed {seed}: {} mismatches, the first ones:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
+
 /// Runs every case through one python3 process and returns its answers in order.
 ///
 /// Panics loudly when python3 is missing: the differential tests must never pass
