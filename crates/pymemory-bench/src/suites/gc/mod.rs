@@ -273,51 +273,32 @@ pub(crate) fn run(ctx: &Ctx) -> Section {
     } else {
         (1_000_000, 11, 30)
     };
-    type Job = fn(u64) -> [f64; 1];
-    let peer_rows: [(&str, String, [Job; 5], u64); 3] = [
+    let peer_rows = [
         (
             "gc: dumpster random graph",
             format!("dumpster's random graph ({} ops)", fmt_count(ops as f64)),
-            [
-                |n| [collectors::dumpster_random::<pm::C>(n as usize)],
-                |n| [collectors::dumpster_random::<gcm::C>(n as usize)],
-                |n| [collectors::dumpster_random::<dump::C>(n as usize)],
-                |n| [collectors::dumpster_random::<bacon::C>(n as usize)],
-                |n| [collectors::dumpster_random::<rcc::C>(n as usize)],
-            ],
+            per_collector!(w, 1, |C| |n| [collectors::dumpster_random::<C>(n as usize)]),
             ops,
         ),
         (
             "gc: binary trees with parents",
             format!("rust-cc's binary trees with parent pointers (depth {depth})"),
-            [
-                |n| [collectors::binary_trees::<pm::C>(n as u32)],
-                |n| [collectors::binary_trees::<gcm::C>(n as u32)],
-                |n| [collectors::binary_trees::<dump::C>(n as u32)],
-                |n| [collectors::binary_trees::<bacon::C>(n as u32)],
-                |n| [collectors::binary_trees::<rcc::C>(n as u32)],
-            ],
+            per_collector!(w, 1, |C| |n| [collectors::binary_trees::<C>(n as u32)]),
             depth,
         ),
         (
             "gc: linked lists",
             format!("rust-cc's linked lists (4096 nodes x {rounds})"),
-            [
-                |n| [collectors::linked_lists::<pm::C>(4096, n as usize)],
-                |n| [collectors::linked_lists::<gcm::C>(4096, n as usize)],
-                |n| [collectors::linked_lists::<dump::C>(4096, n as usize)],
-                |n| [collectors::linked_lists::<bacon::C>(4096, n as usize)],
-                |n| [collectors::linked_lists::<rcc::C>(4096, n as usize)],
-            ],
+            per_collector!(w, 1, |C| |n| [collectors::linked_lists::<C>(
+                4096, n as usize
+            )]),
             rounds,
         ),
     ];
-    let workers = [&w.pm, &w.gcm, &w.dump, &w.bacon, &w.rcc];
     for (step, label, jobs, arg) in peer_rows {
         ctx.progress.step(step);
-        let mut sides: Vec<SamplerK<'_, 1>> = workers
-            .iter()
-            .zip(jobs)
+        let mut sides: Vec<SamplerK<'_, 1>> = jobs
+            .into_iter()
             .map(|(wk, f)| on_worker(wk, f, arg))
             .collect();
         let m = round_robin_k(reps, true, &mut sides);
