@@ -767,11 +767,7 @@ fn run_python(input: &str) -> Vec<Vec<String>> {
 }
 
 fn differential(seed: u64, cases: usize, steps: usize) {
-    // PYMEMORY_SEED=<n> reruns the test with another seed (e.g. to replay a failure).
-    let seed = std::env::var("PYMEMORY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(seed);
+    let seed = common::seed(seed);
     let mut g = Gen {
         rng: ChaCha8Rng::seed_from_u64(seed),
     };

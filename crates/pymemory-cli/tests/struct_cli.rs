@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use support::{Outcome, PY_PRELUDE, python, run_cli};
 
+/// The default seed; `PYMEMORY_SEED` replaces it.
 const SEED: u64 = 0x5eed_0002;
 const CASES: usize = 1500;
 
@@ -25,10 +26,19 @@ fn random_format(rng: &mut ChaCha8Rng) -> String {
         fmt.push(*['@', '=', '<', '>', '!'].choose(rng).unwrap());
     }
     for _ in 0..rng.gen_range(0..4) {
-        if rng.gen_bool(0.25) {
-            fmt.push_str(&rng.gen_range(0..4).to_string());
+        let count = rng.gen_bool(0.25).then(|| rng.gen_range(0..4));
+        if let Some(n) = count {
+            fmt.push_str(&n.to_string());
         }
-        fmt.push(*CODES.choose(rng).unwrap());
+        let code = *CODES.choose(rng).unwrap();
+        // `0p` hits CPython 3.11 bugs fixed later (gh-124248: SystemError on unpack, a
+        // stray 0xff written into the next item on pack); pymemory-struct's unit tests
+        // cover the 3.14 behaviour instead.
+        fmt.push(if code == 'p' && count == Some(0) {
+            's'
+        } else {
+            code
+        });
         if rng.gen_bool(0.05) {
             fmt.push(' ');
         }
@@ -251,7 +261,8 @@ fn same_error(ours: &str, cpython_311: &str) -> bool {
 
 #[test]
 fn struct_commands_match_cpython() {
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let seed = support::seed(SEED);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let cases: Vec<Case> = (0..CASES).map(|_| generate(&mut rng)).collect();
     let input: String = cases.iter().map(|c| format!("{}\n", c.request)).collect();
     let answers = python(&format!("{PY_PRELUDE}{ORACLE}"), &input);
@@ -279,19 +290,9 @@ fn struct_commands_match_cpython() {
             (Outcome::Err(line), _, Some(want)) if same_error(line, want.as_str().unwrap()) => {
                 errors += 1
             }
-            // gh-124248, fixed in 3.14: `0p` unpacks as b'' (3.11 raised SystemError).
-            (Outcome::Ok(_), _, Some(want))
-                if want
-                    .as_str()
-                    .unwrap()
-                    .starts_with("SystemError: Negative size")
-                    && case.request["fmt"].as_str().unwrap().contains("0p") =>
-            {
-                ok += 1
+            _ => {
+                panic!("seed {seed}: pymemory {argv:?}\n  pymemory: {got:?}\n  CPython:  {answer}")
             }
-            _ => panic!(
-                "seed {SEED:#x}: pymemory {argv:?}\n  pymemory: {got:?}\n  CPython:  {answer}"
-            ),
         }
     }
     eprintln!("struct CLI: {ok} successes and {errors} errors identical to CPython");

@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use support::{Outcome, PY_PRELUDE, python, run_cli};
 
+/// The default seed; `PYMEMORY_SEED` replaces it.
 const SEED: u64 = 0x5eed_0003;
 const CASES: usize = 1200;
 
@@ -209,7 +210,17 @@ def model(req, data):
         if isinstance(k, slice):
             return [index(c, rest) for c in node[k]]
         return index(node[k], rest)
+    def check(keys, dims):
+        # numpy checks every integer key against its dimension, also behind a slice that
+        # selects nothing (the nested lists no longer show that dimension's length).
+        for k, d in zip(keys, dims):
+            if not isinstance(k, slice) and not -d <= k < d:
+                raise IndexError('index out of bounds')
+    def reshape(keys, dims):
+        kept = [len(range(*k.indices(d))) for k, d in zip(keys, dims) if isinstance(k, slice)]
+        return kept + dims[len(keys):]
     ndim = len(shape)
+    dims = list(shape)
     scalar = None  # once an item is reached, Python's own subscript rules apply to it
     for e in req['indexes']:
         if scalar is not None or (ndim == 0 and not isinstance(node, list)):
@@ -225,8 +236,10 @@ def model(req, data):
         keys = list(key) if isinstance(key, tuple) else [key]
         if len(keys) > ndim:
             raise TypeError('memoryview: invalid slice key')
+        check(keys, dims)
         node = index(node, keys)
-        ndim -= sum(1 for k in keys if not isinstance(k, slice))
+        dims = reshape(keys, dims)
+        ndim = len(dims)
     def values(x):
         return [values(c) for c in x] if isinstance(x, list) else struct.unpack(fmt, x)[0]
     def flat(x):
@@ -300,7 +313,8 @@ fn scratch_dir() -> PathBuf {
 #[test]
 fn view_matches_cpython_memoryview() {
     let dir = scratch_dir();
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+    let seed = support::seed(SEED);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let cases: Vec<Case> = (0..CASES).map(|n| generate(&mut rng, &dir, n)).collect();
     let input: String = cases.iter().map(|c| format!("{}\n", c.request)).collect();
     let answers = python(&format!("{PY_PRELUDE}{ORACLE}"), &input);
@@ -350,7 +364,7 @@ fn view_matches_cpython_memoryview() {
     std::fs::remove_dir_all(&dir).ok();
     assert!(
         failures.is_empty(),
-        "seed {SEED:#x}: {} of {CASES} cases differ; the first ones:\n{}",
+        "seed {seed}: {} of {CASES} cases differ; the first ones:\n{}",
         failures.len(),
         failures
             .iter()
@@ -363,7 +377,9 @@ fn view_matches_cpython_memoryview() {
         "view CLI: {same} outputs and {same_error} errors identical to CPython; \
          {extension} extension results equal to the model ({extension_info} info listings)"
     );
-    assert!(same > CASES / 4 && same_error > CASES / 20 && extension > 10);
+    // Every class of answer is well represented (a generator change that starves one fails
+    // here); the bars sit well below what any seed gives (about 300, 560 and 300).
+    assert!(same > CASES / 6 && same_error > CASES / 6 && extension > CASES / 10);
 }
 
 /// `--write --set` changes the file in place exactly as

@@ -108,13 +108,17 @@ for line in sys.stdin:
 sys.stdout.flush()
 "#;
 
-/// The seed of a differential test's generator: `PYMEMORY_SEED` when set (to replay or
-/// vary a run), else the test's own `default`.
+/// The seed of a randomised test's generator: `PYMEMORY_SEED` when set and not empty (to
+/// replay a failure or widen the search), else the test's own `default`. A value that is
+/// not a decimal `u64` fails the test: silently replaying the default would look like a pass.
 pub fn seed(default: u64) -> u64 {
-    std::env::var("PYMEMORY_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
+    let text = std::env::var("PYMEMORY_SEED").unwrap_or_default();
+    if text.trim().is_empty() {
+        return default;
+    }
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("PYMEMORY_SEED={text:?} is not a decimal u64"))
 }
 
 /// Fails the test when `failures` is not empty, naming the seed to replay
