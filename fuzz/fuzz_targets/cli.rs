@@ -41,6 +41,7 @@ fn file() -> &'static PathBuf {
 const EXCEPTIONS: &[&str] = &[
     "struct.error",
     "ValueError",
+    "UnicodeEncodeError",
     "TypeError",
     "IndexError",
     "OverflowError",
