@@ -9,6 +9,9 @@ use std::process::{Command, Stdio};
 use pymemory_struct::Value;
 use serde_json::{Value as Json, json};
 
+mod seed;
+pub(crate) use seed::seed;
+
 /// The Python side: decodes each case, runs it, and prints one JSON line with either
 /// `{"ok": ...}` or `{"err": [kind, message]}`.
 pub const ORACLE: &str = r#"
@@ -107,19 +110,6 @@ for line in sys.stdin:
     sys.stdout.write(json.dumps(out) + "\n")
 sys.stdout.flush()
 "#;
-
-/// The seed of a randomised test's generator: `PYMEMORY_SEED` when set and not empty (to
-/// replay a failure or widen the search), else the test's own `default`. A value that is
-/// not a decimal `u64` fails the test: silently replaying the default would look like a pass.
-pub fn seed(default: u64) -> u64 {
-    let text = std::env::var("PYMEMORY_SEED").unwrap_or_default();
-    if text.trim().is_empty() {
-        return default;
-    }
-    text.trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("PYMEMORY_SEED={text:?} is not a decimal u64"))
-}
 
 /// Fails the test when `failures` is not empty, naming the seed to replay
 /// (`PYMEMORY_SEED`), the number of mismatches and the first ones.
